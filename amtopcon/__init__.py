@@ -1,0 +1,67 @@
+"""amtopcon: the Python SDK for AMTOpCon, the REST interface through which OpCon drives
+Asysco AMT (LION) batch jobs.
+
+Names are loaded lazily (PEP 562), so `import amtopcon` stays cheap: `amtopcon --version`
+and `amtopcon encode` load neither httpx nor cattrs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from amtopcon._version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon._async_client import AsyncClient
+    from amtopcon._client import Client
+    from amtopcon._clock import Clock
+    from amtopcon.jobs import AsyncJobHandle, JobHandle
+    from amtopcon.models import ActionResult, CompletionCode, JobResult, JobStatus, Message, MessagePage, TaskValue
+    from amtopcon.polling import PollPolicy
+
+_LAZY = {
+    "Client": "amtopcon._client",
+    "AsyncClient": "amtopcon._async_client",
+    "JobHandle": "amtopcon.jobs",
+    "AsyncJobHandle": "amtopcon.jobs",
+    "CompletionCode": "amtopcon.models",
+    "JobStatus": "amtopcon.models",
+    "Message": "amtopcon.models",
+    "MessagePage": "amtopcon.models",
+    "ActionResult": "amtopcon.models",
+    "JobResult": "amtopcon.models",
+    "TaskValue": "amtopcon.models",
+    "PollPolicy": "amtopcon.polling",
+    "Clock": "amtopcon._clock",
+}
+
+__all__ = [
+    "ActionResult",
+    "AsyncClient",
+    "AsyncJobHandle",
+    "Client",
+    "Clock",
+    "CompletionCode",
+    "JobHandle",
+    "JobResult",
+    "JobStatus",
+    "Message",
+    "MessagePage",
+    "PollPolicy",
+    "TaskValue",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'amtopcon' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,160 @@
+"""`Client`: the synchronous AMTOpCon client (one thin loop over the shared core)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from amtopcon import _wire
+from amtopcon._base import BaseClient, CallState, Done, Relogon, action_wire_request, check_started
+from amtopcon.errors import AmtOpConError, ValidationError
+from amtopcon.models import ActionResult, JobStatus, MessagePage
+
+__all__ = ["Client"]
+
+
+class Client(BaseClient):
+    """The synchronous client of the AMTOpCon service.
+
+    It logs on lazily at the first call, reuses the token, logs on again once when a
+    token is refused, and retries what the wire contract allows. It is thread-safe.
+
+    Args:
+        base_url: the service root, e.g. `https://amt.example.com:4004/AmtOpConService/`.
+        username: the AMT API user.
+        password: its password (never logged or shown).
+        timeout: seconds (or an `httpx.Timeout`) for one attempt.
+        total_timeout: seconds for one call with every retry and back-off; None: no bound.
+        max_retries: retries of one call (what may be repeated follows the contract).
+        verify: TLS verification: True, False, a CA bundle path or an `ssl.SSLContext`.
+        proxy: a proxy, as httpx takes it.
+        headers: extra headers sent on every call.
+        poll: the default `PollPolicy` of handles made by this client.
+        clock: the time source (tests and the emulator pass a virtual one).
+        http_client: an `httpx.Client` to use as given (it is not closed by this client).
+    """
+
+    _http: httpx.Client
+
+    def __init__(self, base_url: str | httpx.URL, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
+        super().__init__(base_url, **kwargs)
+        if http_client is None:
+            self._http = httpx.Client(**self._http_kwargs())
+        elif isinstance(http_client, httpx.Client):
+            self._http = http_client
+            self._owns_http = False
+        else:
+            raise ValidationError("http_client: expected an httpx.Client", field="http_client")
+
+    def with_options(self, **changes: Any) -> Client:
+        """A copy with some settings changed, sharing the connection pool (and the token)."""
+        copy: Client = self._copy_with(changes)
+        return copy
+
+    def close(self) -> None:
+        """Close the connection pool, if this client opened it."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- the loop
+    def _send(self, wreq: _wire.WireRequest) -> tuple[CallState, Done]:
+        call = CallState(self, wreq)
+        while True:
+            token = self._token() if wreq.needs_token else None
+            request = call.build(self._http, token)
+            try:
+                response = self._http.send(request)
+            except httpx.HTTPError as exc:
+                step = call.on_exception(exc)
+            else:
+                step = call.on_response(response)
+            if isinstance(step, Done):
+                return call, step
+            if isinstance(step, Relogon):
+                self._relogon(step.stale)
+            else:
+                self._clock.sleep(step.seconds)
+
+    def _token(self) -> str:
+        token = self._auth.token.value
+        if token:
+            return token
+        with self._auth.thread_lock:
+            if not self._auth.token.value:
+                self._logon()
+            return self._auth.token.value or ""
+
+    def _relogon(self, stale: str | None) -> None:
+        with self._auth.thread_lock:
+            if self._auth.token.value in (stale, None):
+                self._logon()
+
+    def _logon(self) -> None:
+        user, password = self._credentials()
+        call, done = self._send(_wire.logon_request(user, password))
+        self._auth.token.value = call.decode(done.response, _wire.parse_logon)
+        self._auth.logons += 1
+
+    # -- the three functions
+    def job_action(
+        self,
+        action: str,
+        *,
+        application: str | None = None,
+        job: str | None = None,
+        batch_request_id: int | None = None,
+        **start_kwargs: Any,
+    ) -> ActionResult:
+        """OpConJobAction: START a job (with `application`, `job` or `file_name`, `parameters`,
+        `task_values`, `run_as`, `submit_user`, `station`, `queue`, `task_id`), or STOP or
+        KILL the job `batch_request_id`.
+
+        A START is resent only when it provably never reached the server; otherwise an
+        unknown outcome raises `StartOutcomeUnknownError`. A START answered with a
+        BatchRequestId of 0 or less raises `JobStartError`. STOP or KILL of an ended job
+        raises `ConflictError`, unless an earlier attempt of the same call may have landed.
+        """
+        wreq = action_wire_request(
+            action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs
+        )
+        call, done = self._send(wreq)
+        if done.conflict_after_retry:
+            status = self.monitor_job(int(wreq.body[_wire.F_BATCH_REQUEST_ID]))  # type: ignore[index]
+            return ActionResult(
+                status.batch_request_id,
+                status.code,
+                status.status_text,
+                "accepted (an earlier attempt of this call landed)",
+            )
+        result = call.decode(done.response, _wire.parse_action_result)
+        if wreq.kind == "start":
+            check_started(result, call)
+        return result
+
+    def monitor_job(self, batch_request_id: int) -> JobStatus:
+        """MonitorJob: the status of a batch request."""
+        call, done = self._send(_wire.monitor_request(batch_request_id))
+        return call.decode(done.response, _wire.parse_job_status)
+
+    def get_messages(self, batch_request_id: int, after: int = 0, max_count: int | None = None) -> MessagePage:
+        """GetMessages: one page of the job's messages after sequence `after`."""
+        call, done = self._send(_wire.messages_request(batch_request_id, after, max_count))
+        return call.decode(done.response, _wire.parse_message_page)
+
+    def heartbeat(self) -> bool:
+        """True while the batch server takes requests; False for anything else. Never raises."""
+        try:
+            call, done = self._send(_wire.heartbeat_request())
+            return call.decode(done.response, lambda data, **_: _wire.parse_heartbeat(data))
+        except AmtOpConError:
+            return False

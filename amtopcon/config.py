@@ -1,0 +1,250 @@
+"""Configuration sources: the existing connector's `Connector.config`, the environment,
+and the `Encrypt.exe` credential form.
+
+`Encrypt.exe` does not encrypt: its output is the hex of the base64 of the plain text
+(`62324e685a47303d` -> `b2NhZG0=` -> `ocadm`). Treat a `Connector.config` as a secret.
+
+This module imports neither httpx nor cattrs, so `amtopcon encode` starts quickly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from amtopcon.errors import ConfigError, ValidationError
+
+__all__ = [
+    "ConnectorConfig",
+    "EnvConfig",
+    "decode_credential",
+    "encode_credential",
+    "read_connector_config",
+    "read_env",
+]
+
+DEFAULT_INITIAL_POLL_DELAY = 10.0
+DEFAULT_POLL_INTERVAL = 5.0
+SERVICE_PATH = "/AmtOpConService/"
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def encode_credential(plain: str) -> str:
+    """Encode a value the way the connector's `Encrypt.exe` does: hex of base64 of UTF-8."""
+    if not isinstance(plain, str):
+        raise ValidationError("value: expected a string", field="value")
+    return base64.b64encode(plain.encode("utf-8")).hex()
+
+
+def decode_credential(encoded: str, *, key: str = "value") -> str:
+    """Decode an `Encrypt.exe` value; a value that is not hex of base64 raises `ValidationError`."""
+    text = encoded.strip() if isinstance(encoded, str) else ""
+    try:
+        raw = bytes.fromhex(text)
+        plain = base64.b64decode(raw, validate=True).decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError(f"{key}: not an encoded credential (hex of base64)", field=key) from None
+    if not text:
+        raise ValidationError(f"{key}: empty", field=key)
+    return plain
+
+
+class _Secret(str):
+    """A str whose repr hides it."""
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
+@attrs.frozen
+class ConnectorConfig:
+    """What a `Connector.config` says, credentials decoded (the password never shows in a repr)."""
+
+    path: str
+    server_address: str
+    use_tls: bool
+    user: str
+    password: str = attrs.field(repr=False)
+    name: str | None = None
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    initial_poll_delay: float = DEFAULT_INITIAL_POLL_DELAY
+    debug: bool = False
+
+    @property
+    def base_url(self) -> str:
+        """`https://{SERVER_ADDRESS}/AmtOpConService/` (`http://` when TLS is off)."""
+        scheme = "https" if self.use_tls else "http"
+        return f"{scheme}://{self.server_address}{SERVICE_PATH}"
+
+
+def _parse_bool(value: str, *, path: str | None, line: int | None, key: str) -> bool:
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ConfigError(f"expected True or False, got {value!r}", path=path, line=line, key=key)
+
+
+def _parse_seconds(value: str, *, path: str | None, line: int | None, key: str) -> float:
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        raise ConfigError(f"expected a number of seconds, got {value!r}", path=path, line=line, key=key) from None
+    if seconds != seconds or seconds < 0 or seconds == float("inf"):
+        raise ConfigError(f"expected a number of seconds >= 0, got {value!r}", path=path, line=line, key=key)
+    return seconds
+
+
+def _check_address(value: str, *, path: str | None, line: int | None, key: str) -> str:
+    v = value.strip()
+    if not v or any(c in v for c in "/ \t?#@") or "://" in v:
+        raise ConfigError(f"expected host:port, got {value!r}", path=path, line=line, key=key)
+    return v
+
+
+def _parse_ini(text: str, path: str) -> dict[str, dict[str, tuple[str, int]]]:
+    sections: dict[str, dict[str, tuple[str, int]]] = {}
+    current: dict[str, tuple[str, int]] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            if not line.endswith("]") or len(line) < 3:
+                raise ConfigError(f"malformed section header {raw.strip()!r}", path=path, line=number)
+            name = line[1:-1].strip().upper().replace("_", " ")
+            current = sections.setdefault(name, {})
+            continue
+        if "=" not in line:
+            raise ConfigError(f"expected KEY=VALUE, got {raw.strip()[:60]!r}", path=path, line=number)
+        key, value = line.split("=", 1)
+        key = key.strip().upper()
+        if not key:
+            raise ConfigError("a line has a value but no key", path=path, line=number)
+        if current is None:
+            raise ConfigError("a key outside any [SECTION]", path=path, line=number, key=key)
+        current[key] = (value.strip(), number)
+    return sections
+
+
+def read_connector_config(path: str | os.PathLike[str]) -> ConnectorConfig:
+    """Read the existing connector's `Connector.config`.
+
+    Both spellings the vendor documents are read (`[AMT BATCH SERVER]` and
+    `[AMT_BATCH_SERVER]`, `SERVER_USE_TLS` and `SERVER_USES_TLS`); USER and PASSWORD are
+    decoded. A missing file or key, an undecodable value or a malformed line raises
+    `ConfigError` naming the key and the line.
+    """
+    p = str(path)
+    try:
+        text = Path(p).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("no such file", path=p) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file: {type(exc).__name__}", path=p) from None
+    sections = _parse_ini(text, p)
+    server = sections.get("AMT BATCH SERVER")
+    if server is None:
+        raise ConfigError("missing section [AMT BATCH SERVER]", path=p, key="AMT BATCH SERVER")
+    connector = sections.get("CONNECTOR", {})
+
+    def need(key: str) -> tuple[str, int]:
+        if key not in server or not server[key][0]:
+            line = server[key][1] if key in server else None
+            raise ConfigError("missing value", path=p, line=line, key=key)
+        return server[key]
+
+    address, line = need("SERVER_ADDRESS")
+    address = _check_address(address, path=p, line=line, key="SERVER_ADDRESS")
+    tls_key = "SERVER_USE_TLS" if "SERVER_USE_TLS" in server else "SERVER_USES_TLS"
+    use_tls = True
+    if tls_key in server:
+        value, line = server[tls_key]
+        use_tls = _parse_bool(value, path=p, line=line, key=tls_key)
+    creds = {}
+    for key in ("USER", "PASSWORD"):
+        value, line = need(key)
+        try:
+            creds[key] = decode_credential(value, key=key)
+        except ValidationError:
+            raise ConfigError(
+                "not an encoded credential (hex of base64, as Encrypt.exe writes)", path=p, line=line, key=key
+            ) from None
+    seconds = {}
+    for key, default in (
+        ("STATUS_CHECK_POLL_INTERVAL", DEFAULT_POLL_INTERVAL),
+        ("STATUS_CHECK_INITIAL_POLL_DELAY", DEFAULT_INITIAL_POLL_DELAY),
+    ):
+        if key in connector and connector[key][0]:
+            value, line = connector[key]
+            seconds[key] = _parse_seconds(value, path=p, line=line, key=key)
+        else:
+            seconds[key] = default
+    debug = False
+    if "DEBUG" in connector and connector["DEBUG"][0]:
+        value, line = connector["DEBUG"]
+        debug = _parse_bool(value, path=p, line=line, key="DEBUG")
+    name = connector["NAME"][0] if "NAME" in connector else None
+    return ConnectorConfig(
+        path=p,
+        server_address=address,
+        use_tls=use_tls,
+        user=creds["USER"],
+        password=_Secret(creds["PASSWORD"]),
+        name=name or None,
+        poll_interval=seconds["STATUS_CHECK_POLL_INTERVAL"],
+        initial_poll_delay=seconds["STATUS_CHECK_INITIAL_POLL_DELAY"],
+        debug=debug,
+    )
+
+
+@attrs.frozen
+class EnvConfig:
+    """What the `AMTOPCON_*` environment variables say (the password never shows in a repr)."""
+
+    base_url: str
+    user: str
+    password: str = attrs.field(repr=False)
+    timeout: float | None = None
+    ca_bundle: str | None = None
+
+
+def read_env(environ: Mapping[str, str] | None = None) -> EnvConfig:
+    """Read `AMTOPCON_BASE_URL` (or `AMTOPCON_SERVER_ADDRESS` with `AMTOPCON_USE_TLS`),
+    `AMTOPCON_USER`, `AMTOPCON_PASSWORD`, `AMTOPCON_TIMEOUT` and `AMTOPCON_CA_BUNDLE`."""
+    env: Mapping[str, Any] = os.environ if environ is None else environ
+
+    def get(key: str) -> str | None:
+        value = env.get(key)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    base_url = get("AMTOPCON_BASE_URL")
+    if base_url is None:
+        address = get("AMTOPCON_SERVER_ADDRESS")
+        if address is None:
+            raise ConfigError("set AMTOPCON_BASE_URL or AMTOPCON_SERVER_ADDRESS", key="AMTOPCON_BASE_URL")
+        address = _check_address(address, path=None, line=None, key="AMTOPCON_SERVER_ADDRESS")
+        tls = get("AMTOPCON_USE_TLS")
+        use_tls = True if tls is None else _parse_bool(tls, path=None, line=None, key="AMTOPCON_USE_TLS")
+        base_url = f"{'https' if use_tls else 'http'}://{address}{SERVICE_PATH}"
+    user = get("AMTOPCON_USER")
+    if user is None:
+        raise ConfigError("set AMTOPCON_USER", key="AMTOPCON_USER")
+    password = env.get("AMTOPCON_PASSWORD")
+    if not password:
+        raise ConfigError("set AMTOPCON_PASSWORD", key="AMTOPCON_PASSWORD")
+    timeout_text = get("AMTOPCON_TIMEOUT")
+    timeout = None
+    if timeout_text is not None:
+        timeout = _parse_seconds(timeout_text, path=None, line=None, key="AMTOPCON_TIMEOUT")
+    return EnvConfig(
+        base_url=base_url, user=user, password=_Secret(password), timeout=timeout, ca_bundle=get("AMTOPCON_CA_BUNDLE")
+    )
