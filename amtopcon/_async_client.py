@@ -11,12 +11,13 @@ import httpx
 from amtopcon import _wire
 from amtopcon._base import BaseClient, CallState, Done, Relogon, action_wire_request, check_started
 from amtopcon.errors import AmtOpConError, ValidationError
+from amtopcon.jobs import AsyncJobMethods
 from amtopcon.models import ActionResult, JobStatus, MessagePage
 
 __all__ = ["AsyncClient"]
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient, AsyncJobMethods):
     """The asynchronous client of the AMTOpCon service (asyncio or trio, through anyio).
 
     Same arguments and behaviour as `Client`; `http_client` is an `httpx.AsyncClient`.

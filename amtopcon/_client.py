@@ -10,12 +10,13 @@ import httpx
 from amtopcon import _wire
 from amtopcon._base import BaseClient, CallState, Done, Relogon, action_wire_request, check_started
 from amtopcon.errors import AmtOpConError, ValidationError
+from amtopcon.jobs import SyncJobMethods
 from amtopcon.models import ActionResult, JobStatus, MessagePage
 
 __all__ = ["Client"]
 
 
-class Client(BaseClient):
+class Client(BaseClient, SyncJobMethods):
     """The synchronous client of the AMTOpCon service.
 
     It logs on lazily at the first call, reuses the token, logs on again once when a
