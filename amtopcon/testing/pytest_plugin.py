@@ -1,0 +1,1 @@
+"""pytest fixtures for code built on `amtopcon` (being built)."""
