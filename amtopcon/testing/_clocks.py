@@ -75,11 +75,11 @@ class VirtualClock(EmulatorClock):
 
     async def asleep(self, seconds: float) -> None:
         """Advance the virtual time by `seconds`, yielding to the event loop once."""
-        import anyio
+        import anyio.lowlevel
 
         if seconds > 0:
             self.advance(seconds)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self.now():.3f})"
