@@ -509,7 +509,8 @@ class BaseClient:
         request_id: str,
         timeout: httpx.Timeout,
     ) -> httpx.Request:
-        headers = dict(self._headers)
+        headers = httpx.Headers(self._headers)  # case-insensitive: ours replace the caller's, never duplicate
+        headers.pop(_wire.H_TOKEN, None)  # only the client's own token is ever sent
         headers["User-Agent"] = USER_AGENT
         headers["Accept"] = _wire.JSON_TYPE
         headers[_wire.H_REQUEST_ID] = request_id
