@@ -1,48 +1,389 @@
-"""The `amtopcon` command (also `python -m amtopcon`).
+"""The `amtopcon` command (also `python -m amtopcon`): a drop-in for the existing AMT
+connector on an OpCon agent, and a tool for people at a terminal.
 
-Start-up stays light: `--version` and `encode` import neither httpx nor cattrs.
-Subcommands register themselves in `build_parser()`; heavy modules load on use.
+Two forms. The connector's own arguments work as they are:
+
+    amtopcon -jt START -an DEMO2 -jn RUN_PARAMETERTESTA -pa "'PARAM'"
+
+(`-pa` and `-tv NAME=VALUE` repeat; a `-pa` value with line breaks is one parameter per
+line; `-fn` names a script file, `-u` the RunAs user.) Otherwise a subcommand: `start`,
+`status ID`, `messages ID [--follow]`, `stop ID`, `kill ID`, `heartbeat`,
+`encode VALUE`, `decode VALUE`, `emulator serve`.
+
+Connection: `--emulator` runs against the built-in emulator in process (sped up so the
+sample jobs take seconds); it cannot be combined with the other sources. Otherwise the
+first source that exists supplies every setting: `--base-url` with `--user` and
+`--password` (or `AMTOPCON_PASSWORD`, or a prompt on a terminal); `--config FILE` (a
+`Connector.config`, whose poll settings apply); `./Connector.config`; the `AMTOPCON_*`
+environment variables.
+
+Exit codes:
+
+    A job run (`start`, or the connector form) exits with the AMT completion code of the
+    job, as the existing connector does; only 4 (DONE) is success.
+      3    KILLED: the job was killed (also after SIGTERM or SIGINT, once the kill landed)
+      4    DONE: the job completed normally (the only success)
+      11   ERROR: the job ended in error; or the application/job is unknown (404
+           JOB_NOT_FOUND); or the server refused the START (400, or no BatchRequestId)
+      12   ABORTED, 99 INVALID_AMT_USER, ...: any other code of the AMT table, as is
+      23   WEB_SERVER_ERROR: the server could not be reached, answered 5xx after the
+           retries, or broke the contract; also a START whose outcome is unknown (the
+           job may be queued: look for its TaskId in AMT before starting it again)
+      24   AUTHENTICATION_ERROR: the credentials were refused (401) or the user lacks
+           the privilege (403)
+      64   usage or configuration error: bad arguments, no connection settings, an
+           unreadable Connector.config, invalid input (outside the AMT table, because
+           argparse's usual 2 would read as RUNNING)
+      70   internal error in amtopcon (a bug: please report it)
+      130  a second SIGINT while the job is being killed (exits at once)
+      143  a second SIGTERM while the job is being killed (exits at once)
+    --timeout reached: the last code observed (for example 2 RUNNING); the job is left
+    running unless --kill-on-timeout. SIGTERM or SIGINT while waiting kills the AMT job,
+    waits up to 30 s for the kill to land and exits with the final code (3 KILLED), or,
+    when it is not confirmed in time, says so and exits with the last code observed.
+    Other commands, and `start --no-wait`, exit 0 on success and with the codes above
+    on errors (an unknown BatchRequestId: 11); `heartbeat` exits 23 when the server is
+    down. Every error is one line on standard error.
+
+Start-up stays light: `--version`, `encode` and `decode` import neither httpx nor cattrs;
+every handler imports what it needs when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from amtopcon._version import __version__
+from amtopcon import __version__
 
-__all__ = ["EXIT_USAGE", "build_parser", "main"]
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_ERROR",
+    "EXIT_INTERNAL",
+    "EXIT_SERVER",
+    "EXIT_SUCCESS_CODE",
+    "EXIT_USAGE",
+    "build_legacy_parser",
+    "build_parser",
+    "main",
+]
 
+EXIT_SUCCESS_CODE = 4  # DONE: the only successful AMT completion code
+EXIT_ERROR = 11  # ERROR: unknown application/job, refused START
+EXIT_SERVER = 23  # WEB_SERVER_ERROR: unreachable, 5xx after retries, contract broken, START outcome unknown
+EXIT_AUTH = 24  # AUTHENTICATION_ERROR: 401 / 403
 EXIT_USAGE = 64  # outside the AMT completion code table (argparse's 2 would read as RUNNING)
+EXIT_INTERNAL = 70  # a bug in amtopcon
+
+#: The connector's flags; an argument list whose first command-like token is one of them
+#: is read in the connector's form.
+LEGACY_FLAGS = ("-jt", "-an", "-jn", "-fn", "-pa", "-u", "-tv")
+
+COMMANDS = ("start", "status", "messages", "stop", "kill", "heartbeat", "encode", "decode", "emulator")
+
+# Connection options that take a value (so that their value is not mistaken for a command).
+_VALUE_OPTIONS = ("--base-url", "--user", "--password", "--config", "--ca-bundle", "--request-timeout", "--max-retries")
+
+
+def _exit_table() -> str:
+    doc = __doc__ or ""
+    start = doc.find("Exit codes:")
+    end = doc.find("Start-up stays light")
+    return doc[start:end].rstrip() + "\n" if start >= 0 else ""
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error exits 64, not 2 (2 is RUNNING in the AMT code table)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _handler(spec: str) -> Callable[[argparse.Namespace], int]:
+    """A handler named "module:function" inside amtopcon.cli, imported only when it runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        module_name, _, func = spec.partition(":")
+        module = importlib.import_module(f"amtopcon.cli.{module_name}")
+        code: int = getattr(module, func)(args)
+        return code
+
+    run.__name__ = spec
+    return run
+
+
+# -- argument types
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def _job_type(text: str) -> str:
+    value = text.strip().upper()
+    if value != "START":
+        raise argparse.ArgumentTypeError(f"only START is supported, got {text!r} (use the stop or kill command)")
+    return value
+
+
+# -- option groups
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """Connection options; SUPPRESS defaults so that they may come before or after the command."""
+    s = argparse.SUPPRESS
+    group = parser.add_argument_group("connection (the first source given supplies every setting)")
+    group.add_argument(
+        "--emulator",
+        action="store_true",
+        default=s,
+        help="run against the built-in emulator in process, sped up (no server needed)",
+    )
+    group.add_argument(
+        "--base-url", metavar="URL", default=s, help="e.g. https://amt.example.com:4004/AmtOpConService/"
+    )
+    group.add_argument("--user", metavar="USER", default=s, help="the AMT API user (with --base-url)")
+    group.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        default=s,
+        help="its password (with --base-url; else AMTOPCON_PASSWORD, or a prompt on a terminal)",
+    )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        default=s,
+        help="the existing connector's Connector.config (default: ./Connector.config when it exists)",
+    )
+    group.add_argument("--ca-bundle", metavar="FILE", default=s, help="CA certificates to verify the server with")
+    group.add_argument(
+        "--request-timeout", metavar="SECONDS", type=_seconds, default=s, help="timeout of one HTTP attempt"
+    )
+    group.add_argument(
+        "--max-retries", metavar="N", type=_non_negative_int, default=s, help="retries of one HTTP call (default 3)"
+    )
+
+
+def _add_start_options(parser: argparse.ArgumentParser, *, legacy: bool) -> None:
+    job = parser.add_argument_group("the job (the connector's flags and their long names)")
+    if legacy:
+        job.add_argument("-jt", dest="job_type", metavar="START", type=_job_type, default="START", help="job type")
+    job.add_argument("-an", "--application", metavar="APPLICATION", help="the AMT application (e.g. DEMO2)")
+    job.add_argument("-jn", "--job", metavar="JOB", help="the batch job (e.g. RUN_PARAMETERTESTA)")
+    job.add_argument(
+        "-fn", "--file-name", metavar="PATH", help="absolute or UNC path of a script that overrides the job definition"
+    )
+    job.add_argument(
+        "-pa",
+        "--parameter",
+        dest="parameters",
+        metavar="PARAM",
+        action="append",
+        default=[],
+        help="a script parameter (repeatable; a value with line breaks is one parameter per line)",
+    )
+    job.add_argument(
+        "-tv",
+        "--task-value",
+        dest="task_values",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a task value (repeatable)",
+    )
+    job.add_argument("-u", "--run-as", metavar="USER", help="the RunAs AMT user (default: the application's)")
+    job.add_argument("--submit-user", metavar="USER", default="BATCH", help="who submits (default BATCH)")
+    job.add_argument("--station", metavar="STATION", default="OPCON", help="the submitting station (default OPCON)")
+    job.add_argument("--queue", metavar="QUEUE", help="the batch queue (default: the server's)")
+    job.add_argument(
+        "--task-id", metavar="UUID", help="the START's TaskId (to repeat a START whose outcome was unknown)"
+    )
+    run = parser.add_argument_group("waiting and output")
+    run.add_argument("--no-wait", action="store_true", help="print the BatchRequestId and exit 0 without waiting")
+    run.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="stop waiting after this long and exit with the last code seen (the job keeps running)",
+    )
+    run.add_argument("--kill-on-timeout", action="store_true", help="kill the job when --timeout is reached")
+    _add_output_options(run)
+
+
+def _add_output_options(group: Any) -> None:
+    out = group.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    out.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+
+
+def _sub(sub: Any, name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text, **kwargs)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the `amtopcon` command."""
-    parser = _Parser(prog="amtopcon", description="Run and watch AMT batch jobs through AMTOpCon.")
+    """The argument parser of the `amtopcon` command (subcommand form)."""
+    parser = _Parser(
+        prog="amtopcon",
+        description=(
+            "Run and watch AMT batch jobs through AMTOpCon. The existing connector's form also works: "
+            "amtopcon [connection options] -jt START -an APPLICATION -jn JOB [-pa PARAM]... [-tv NAME=VALUE]... "
+            "[-fn PATH] [-u USER] (see amtopcon -jt START --help)."
+        ),
+        epilog=_exit_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"amtopcon {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    _add_connection_options(parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    start = _sub(sub, "start", "start an AMT batch job and wait for its end (exit code: its completion code)")
+    _add_connection_options(start)
+    _add_start_options(start, legacy=False)
+    start.set_defaults(handler=_handler("_run:run_start"))
+
+    status = _sub(sub, "status", "show the status of a batch request")
+    status.add_argument("batch_request_id", metavar="ID", type=_positive_int, help="the BatchRequestId")
+    status.add_argument("--json", action="store_true", help="print the status as one JSON object")
+    _add_connection_options(status)
+    status.set_defaults(handler=_handler("_commands:run_status"))
+
+    messages = _sub(sub, "messages", "print the messages (job log) of a batch request")
+    messages.add_argument("batch_request_id", metavar="ID", type=_positive_int, help="the BatchRequestId")
+    messages.add_argument("--follow", "-f", action="store_true", help="keep printing new messages until the job ends")
+    messages.add_argument(
+        "--after", metavar="SEQUENCE", type=_non_negative_int, default=0, help="only messages after this sequence"
+    )
+    messages.add_argument("--json", action="store_true", help="one JSON object per message (JSON lines)")
+    _add_connection_options(messages)
+    messages.set_defaults(handler=_handler("_commands:run_messages"))
+
+    for action, text in (
+        ("stop", "ask a batch request to stop (a queued job leaves the queue, a running one aborts)"),
+        ("kill", "kill a batch request at once"),
+    ):
+        p = _sub(sub, action, text)
+        p.add_argument("batch_request_id", metavar="ID", type=_positive_int, help="the BatchRequestId")
+        _add_connection_options(p)
+        p.set_defaults(handler=_handler(f"_commands:run_{action}"))
+
+    heartbeat = _sub(sub, "heartbeat", "check that the batch server takes requests (exit 0 up, 23 down)")
+    heartbeat.add_argument("--quiet", "-q", action="store_true", help="print nothing; the exit code tells")
+    _add_connection_options(heartbeat)
+    heartbeat.set_defaults(handler=_handler("_commands:run_heartbeat"))
+
+    encode = _sub(sub, "encode", "encode a credential as the connector's Encrypt.exe does (hex of base64)")
+    encode.add_argument("value", metavar="VALUE", nargs="?", help="the plain value (omitted: prompt, or read stdin)")
+    encode.set_defaults(handler=_handler("_commands:run_encode"))
+
+    decode = _sub(sub, "decode", "decode an Encrypt.exe value (it is an encoding, not encryption)")
+    decode.add_argument("value", metavar="VALUE", help="the encoded value, e.g. 62324e685a47303d")
+    decode.set_defaults(handler=_handler("_commands:run_decode"))
+
     from amtopcon.cli import _emulator
 
     _emulator.add_parser(sub)
     return parser
 
 
+def build_legacy_parser() -> argparse.ArgumentParser:
+    """The argument parser of the existing connector's form (`-jt START -an ... -jn ...`)."""
+    parser = _Parser(
+        prog="amtopcon",
+        usage=(
+            "amtopcon [connection options] -jt START -an APPLICATION (-jn JOB | -fn PATH) "
+            "[-pa PARAM]... [-tv NAME=VALUE]... [-u USER] [options]"
+        ),
+        description="Start an AMT batch job the way the existing connector does, wait for its end, "
+        "print its job log and exit with its completion code.",
+        epilog=_exit_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_connection_options(parser)
+    _add_start_options(parser, legacy=True)
+    parser.set_defaults(handler=_handler("_run:run_start"), command="start")
+    return parser
+
+
+def is_legacy(argv: Sequence[str]) -> bool:
+    """True when the first command-like token is one of the connector's flags (`-jt`, `-an`, ...)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token == "--":
+            return False
+        if token in LEGACY_FLAGS or any(token.startswith(flag + "=") for flag in LEGACY_FLAGS):
+            return True
+        if token in COMMANDS:
+            return False
+        if token in _VALUE_OPTIONS:
+            skip = True
+    return False
+
+
+def _report(message: str) -> None:
+    text = " ".join(message.split())
+    print(f"amtopcon: {text}", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command; returns the exit code (see the module docstring for the table)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_legacy_parser() if is_legacy(args_list) else build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, --version, usage errors (64)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    code: int = handler(args)
+    from amtopcon.cli import _errors
+
+    try:
+        code: int = handler(args)
+    except _errors.ExitNow as exc:
+        if exc.message:
+            _report(exc.message)
+        return exc.code
+    except KeyboardInterrupt:
+        _report("interrupted")
+        return 130
+    except Exception as exc:
+        code, message = _errors.describe(exc)
+        _report(message)
+        _errors.maybe_traceback(exc)
+        return code
     return code

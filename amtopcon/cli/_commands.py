@@ -1,0 +1,151 @@
+"""The commands that run no job: status, messages, stop, kill, heartbeat, encode, decode.
+
+They exit 0 on success and with the codes of the table in `amtopcon.cli` on errors.
+`encode` and `decode` import neither httpx nor cattrs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING
+
+from amtopcon.cli._errors import EXIT_SERVER, UsageError
+from amtopcon.cli._output import dumps
+
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon.models import JobStatus, Message
+
+
+def _time(value: object) -> str:
+    return "" if value is None else str(getattr(value, "isoformat", lambda: value)())
+
+
+def _status_lines(status: JobStatus) -> list[str]:
+    rows = [
+        ("BatchRequestId", str(status.batch_request_id)),
+        ("Application", status.application or ""),
+        ("Batch Job", status.job_name or ""),
+        ("Status", f"{status.code.name} ({int(status.code)})"),
+        ("Description", status.description or ""),
+        ("Submitted", _time(status.submitted_at)),
+        ("Started", _time(status.started_at)),
+        ("Ended", _time(status.ended_at)),
+    ]
+    return [f"{label:<16}: {value}".rstrip() for label, value in rows]
+
+
+def _status_json(status: JobStatus) -> dict[str, object]:
+    data = status.to_dict()
+    data["code_name"] = status.code.name
+    data["terminal"] = status.is_terminal
+    return data
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """`amtopcon status ID`: one MonitorJob call."""
+    from amtopcon.cli._connect import open_client
+
+    with open_client(args) as client:
+        status = client.monitor_job(args.batch_request_id)
+    if args.json:
+        print(dumps(_status_json(status)), flush=True)
+    else:
+        print("\n".join(_status_lines(status)), flush=True)
+    return 0
+
+
+def _message_line(message: Message) -> str:
+    parts = [f"{message.sequence:>5}", _time(message.timestamp), f"{message.severity:<7}", message.text]
+    return " ".join(p for p in parts if p)
+
+
+def run_messages(args: argparse.Namespace) -> int:
+    """`amtopcon messages ID [--follow]`: the job log, or follow it until the job ends."""
+    from amtopcon.cli._connect import open_client
+
+    def show(message: Message) -> None:
+        print(dumps(message.to_dict()) if args.json else _message_line(message), flush=True)
+
+    with open_client(args) as client:
+        handle = client.job(args.batch_request_id, after=args.after)
+        if args.follow:
+            for message in handle.follow():
+                show(message)
+        else:
+            for message in handle.messages(after=args.after):
+                show(message)
+    return 0
+
+
+def _action(args: argparse.Namespace, action: str) -> int:
+    from amtopcon.cli._connect import open_client
+
+    with open_client(args) as client:
+        handle = client.job(args.batch_request_id)
+        accepted = handle.stop() if action == "STOP" else handle.kill()
+        if accepted:
+            print(f"{action} accepted for BatchRequestId '{args.batch_request_id}'", flush=True)
+        else:
+            status = client.monitor_job(args.batch_request_id)
+            print(
+                f"BatchRequestId '{args.batch_request_id}' had already ended: "
+                f"{status.code.name} ({int(status.code)}); nothing to {action.lower()}",
+                flush=True,
+            )
+    return 0
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    """`amtopcon stop ID`: ask the job to stop (exit 0, also when it had already ended)."""
+    return _action(args, "STOP")
+
+
+def run_kill(args: argparse.Namespace) -> int:
+    """`amtopcon kill ID`: kill the job at once (exit 0, also when it had already ended)."""
+    return _action(args, "KILL")
+
+
+def run_heartbeat(args: argparse.Namespace) -> int:
+    """`amtopcon heartbeat`: exit 0 while the batch server takes requests, 23 when it does not."""
+    from amtopcon.cli._connect import open_client
+
+    with open_client(args) as client:
+        up = client.heartbeat()
+        url = client.base_url
+    if up:
+        if not args.quiet:
+            print(f"up: the AMTOpCon server at {url} takes requests", flush=True)
+        return 0
+    print(f"amtopcon: down: the AMTOpCon server at {url} does not take requests", file=sys.stderr, flush=True)
+    return EXIT_SERVER
+
+
+def _read_secret() -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass("Value to encode: ")
+        if getpass.getpass("Again: ") != first:
+            raise UsageError("the two values differ")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def run_encode(args: argparse.Namespace) -> int:
+    """`amtopcon encode [VALUE]`: the `Encrypt.exe` form (hex of base64; an encoding, not encryption)."""
+    from amtopcon.config import encode_credential
+
+    value = args.value if args.value is not None else _read_secret()
+    if not value:
+        raise UsageError("nothing to encode")
+    print(encode_credential(value), flush=True)
+    return 0
+
+
+def run_decode(args: argparse.Namespace) -> int:
+    """`amtopcon decode VALUE`: the plain text behind an `Encrypt.exe` value."""
+    from amtopcon.config import decode_credential
+
+    print(decode_credential(args.value), flush=True)
+    return 0

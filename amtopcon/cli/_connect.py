@@ -1,0 +1,130 @@
+"""Which server the command talks to, and with which settings.
+
+`--emulator` (alone) runs the built-in emulator in process. Otherwise the first source
+that exists supplies every setting: `--base-url` with `--user` and a password;
+`--config FILE`; `./Connector.config`; the `AMTOPCON_*` environment variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from amtopcon.cli import _errors
+from amtopcon.cli._errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon import Client
+
+#: How much faster than real time the `--emulator` runs: the vendor's 80-second sample
+#: job takes about two seconds.
+EMULATOR_SPEED = 40.0
+
+DEFAULT_CONFIG = "Connector.config"
+
+NO_SOURCE = (
+    "no connection settings: pass --base-url URL --user USER (password: --password, AMTOPCON_PASSWORD or a prompt), "
+    "or --config Connector.config, or put a Connector.config in the current directory, "
+    "or set AMTOPCON_BASE_URL, AMTOPCON_USER and AMTOPCON_PASSWORD, or try --emulator"
+)
+
+
+def _opt(args: argparse.Namespace, name: str) -> Any:
+    return getattr(args, name, None)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if _opt(args, "request_timeout") is not None:
+        kwargs["timeout"] = args.request_timeout
+    if _opt(args, "max_retries") is not None:
+        kwargs["max_retries"] = args.max_retries
+    if _opt(args, "ca_bundle") is not None:
+        kwargs["verify"] = args.ca_bundle
+    return kwargs
+
+
+def _password(args: argparse.Namespace, url: str, user: str) -> str:
+    password = _opt(args, "password")
+    if password:
+        return str(password)
+    password = os.environ.get("AMTOPCON_PASSWORD")
+    if password:
+        return password
+    if sys.stdin is not None and sys.stdin.isatty():
+        try:
+            return getpass.getpass(f"Password for {user} at {url}: ")
+        except EOFError:
+            pass
+    raise UsageError("no password for --base-url: pass --password, set AMTOPCON_PASSWORD, or run on a terminal")
+
+
+def source_of(args: argparse.Namespace, environ: Any = None) -> str:
+    """Name the source that supplies the settings: emulator, arguments, config, ./config, env.
+
+    Raises `UsageError` for conflicting or incomplete options, or when there is none.
+    """
+    env = os.environ if environ is None else environ
+    given = [f"--{n.replace('_', '-')}" for n in ("base_url", "user", "password", "config") if _opt(args, n)]
+    if _opt(args, "emulator"):
+        if given or _opt(args, "ca_bundle"):
+            extra = given or ["--ca-bundle"]
+            raise UsageError(f"--emulator cannot be combined with {', '.join(extra)}")
+        return "emulator"
+    if _opt(args, "base_url"):
+        if not _opt(args, "user"):
+            raise UsageError("--base-url needs --user")
+        return "arguments"
+    if _opt(args, "user") or _opt(args, "password"):
+        raise UsageError("--user and --password go with --base-url")
+    if _opt(args, "config"):
+        return "config"
+    if Path(DEFAULT_CONFIG).is_file():
+        return "./config"
+    if (env.get("AMTOPCON_BASE_URL") or "").strip() or (env.get("AMTOPCON_SERVER_ADDRESS") or "").strip():
+        return "env"
+    raise UsageError(NO_SOURCE)
+
+
+def open_client(args: argparse.Namespace) -> Client:
+    """A client for the source the arguments name (see the module docstring)."""
+    source = source_of(args)
+    kwargs = _overrides(args)
+    client: Client
+    if source == "emulator":
+        client = _emulator_client(kwargs)
+    else:
+        from amtopcon import Client
+
+        if source == "arguments":
+            url, user = str(args.base_url), str(args.user)
+            client = Client(url, username=user, password=_password(args, url, user), **kwargs)
+        elif source == "config":
+            client = Client.from_connector_config(str(args.config), **kwargs)
+        elif source == "./config":
+            client = Client.from_connector_config(DEFAULT_CONFIG, **kwargs)
+        else:
+            client = Client.from_env(**kwargs)
+    _errors.current_server = client.base_url
+    return client
+
+
+def _emulator_client(kwargs: dict[str, Any]) -> Client:
+    from amtopcon.testing import Emulator, SpeedClock
+
+    emulator = Emulator(clock=SpeedClock(EMULATOR_SPEED))
+    client: Client = emulator.client(**kwargs)
+    return client
+
+
+def server_label(client: Client) -> str:
+    """`scheme://host:port` of the client's base URL, as the job log's Server line shows it."""
+    url = client.base_url
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    return f"{scheme}://{rest.split('/', 1)[0]}"

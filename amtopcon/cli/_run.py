@@ -1,0 +1,347 @@
+"""A job run: `amtopcon start ...` and the connector's form `amtopcon -jt START ...`.
+
+START, print the BatchRequestId, wait for the end (a live status line on a terminal),
+print the job log and exit with the AMT completion code. SIGTERM or SIGINT while waiting
+kills the AMT job, waits up to `KILL_GRACE` seconds for the kill to land and exits with
+the final code; a second signal exits at once (128 + the signal number).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from amtopcon.cli._errors import ExitNow, UsageError, describe
+from amtopcon.cli._output import (
+    JobInfo,
+    Printer,
+    completed_line,
+    format_job_log,
+    result_json,
+    started_line,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon import Client, JobHandle
+    from amtopcon.models import JobResult, JobStatus, Message
+
+#: How long a kill (after a signal or --kill-on-timeout) may take to land, in seconds.
+KILL_GRACE = 30.0
+
+_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived while waiting (a BaseException: library code cannot swallow it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class SignalGuard:
+    """SIGINT and SIGTERM handlers for the life of a job run (main thread only).
+
+    Modes: "defer" (during START: remember the signal, act once START has answered),
+    "raise" (while waiting: raise `Interrupted` in the main thread at once, so a sleep
+    or a pending HTTP read ends promptly), "exit" (any further signal leaves at once
+    with 128 + the signal number). A second signal always leaves at once.
+    """
+
+    def __init__(self) -> None:
+        self.mode = "defer"
+        self.pending: int | None = None
+        self.count = 0
+        self.context = ""
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> SignalGuard:
+        if threading.current_thread() is threading.main_thread():
+            for signum in _SIGNALS:
+                with suppress(ValueError, OSError):
+                    self._old[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, old in self._old.items():
+            with suppress(ValueError, OSError, TypeError):
+                signal.signal(signum, old)
+        self._old.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count > 1 or self.mode == "exit":
+            what = "a second " if self.count > 1 else ""
+            raise ExitNow(128 + signum, f"{what}{_signal_name(signum)}: exiting at once{self.context}")
+        self.pending = signum
+        if self.mode == "raise":
+            raise Interrupted(signum)
+
+    def arm(self) -> None:
+        """From now on a signal interrupts; one that came during START interrupts now."""
+        self.mode = "raise"
+        if self.pending is not None:
+            raise Interrupted(self.pending)
+
+    def exit_mode(self) -> None:
+        """From now on any signal leaves at once."""
+        self.mode = "exit"
+
+
+# -- the job's arguments
+def _lines(values: Sequence[str]) -> Iterator[str]:
+    """Each value as is; a value with line breaks is one item per non-blank line."""
+    for value in values:
+        if "\n" in value or "\r" in value:
+            yield from (line for line in value.splitlines() if line.strip())
+        else:
+            yield value
+
+
+def _task_values(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in _lines(values):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"-tv/--task-value expects NAME=VALUE, got {item!r}")
+        pairs.append((name.strip(), value))
+    return tuple(pairs)
+
+
+def job_info(args: argparse.Namespace, server: str = "") -> JobInfo:
+    """What the arguments ask for (checked for what argparse cannot check)."""
+    if not args.application:
+        raise UsageError("-an/--application is required")
+    if not args.job and not args.file_name:
+        raise UsageError("give -jn/--job or -fn/--file-name")
+    return JobInfo(
+        server=server,
+        application=args.application,
+        job=args.job or None,
+        file_name=args.file_name or None,
+        parameters=tuple(_lines(args.parameters)),
+        task_values=_task_values(args.task_values),
+        run_as=args.run_as or None,
+        submit_user=args.submit_user,
+        station=args.station,
+        queue=args.queue or None,
+    )
+
+
+# -- the run
+def run_start(args: argparse.Namespace) -> int:
+    """Start the job, wait for its end, print its log; returns the exit code."""
+    from amtopcon.cli._connect import open_client, server_label
+
+    info = job_info(args)
+    printer = Printer(json_mode=args.json, quiet=args.quiet)
+    with SignalGuard() as guard:
+        client = open_client(args)
+        try:
+            info = attrs.evolve(info, server=server_label(client))
+            return _Run(client, args, info, printer, guard).run()
+        finally:
+            printer.pause_status()
+            client.close()
+
+
+class _Run:
+    def __init__(
+        self, client: Client, args: argparse.Namespace, info: JobInfo, printer: Printer, guard: SignalGuard
+    ) -> None:
+        self.client = client
+        self.args = args
+        self.info = info
+        self.printer = printer
+        self.guard = guard
+        self.last: JobStatus | None = None
+        self.start_code = 1  # QUEUED until a status says otherwise
+
+    def _track(self, on_status: Any) -> Any:
+        def track(status: JobStatus) -> None:
+            self.last = status
+            on_status(status)
+
+        return track
+
+    def run(self) -> int:
+        from amtopcon import TaskValue
+        from amtopcon.errors import WaitTimeoutError
+
+        info, args = self.info, self.args
+        handle = self.client.start(
+            info.application,
+            info.job,
+            file_name=info.file_name,
+            parameters=list(info.parameters),
+            task_values=[TaskValue(n, v) for n, v in info.task_values],
+            run_as=info.run_as,
+            submit_user=info.submit_user,
+            station=info.station,
+            queue=info.queue,
+            task_id=args.task_id,
+        )
+        brid = handle.batch_request_id
+        self.info = info = attrs.evolve(info, batch_request_id=brid)
+        self.guard.context = f"; AMT job {info.label} (BatchRequestId {brid}) may still be running"
+        started = getattr(handle, "start_result", None)
+        if started is not None:
+            self.start_code = int(started.code)
+        self.printer.line(started_line(info, brid))
+        try:
+            self.guard.arm()
+            if args.no_wait:
+                self.guard.exit_mode()
+                self.printer.json(
+                    {"batch_request_id": brid, "application": info.application, "job": info.job, "waiting": False}
+                )
+                return 0
+            on_status = self.printer.start_status(self.client.clock.now, f"{info.label} ({brid})")
+            result = handle.wait(timeout=args.timeout, on_status=self._track(on_status))
+        except Interrupted as intr:
+            self.printer.pause_status()
+            return self._kill(handle, f"{_signal_name(intr.signum)} received")
+        except WaitTimeoutError as exc:
+            self.printer.pause_status()
+            if exc.status is not None:
+                self.last = exc.status
+            if args.kill_on_timeout:
+                return self._kill(handle, f"--timeout of {args.timeout:g} s reached", timed_out=True)
+            self.guard.exit_mode()
+            return self._unfinished(
+                handle,
+                f"--timeout of {args.timeout:g} s reached; AMT job BatchRequestId {brid} is left running",
+                timed_out=True,
+            )
+        self.guard.exit_mode()
+        self.printer.pause_status()
+        return self._finished(result)
+
+    # -- endings
+    def _finished(
+        self, result: JobResult, note: str | None = None, *, kill_requested: bool = False, timed_out: bool = False
+    ) -> int:
+        code = result.exit_code
+        p = self.printer
+        if p.json_mode:
+            p.json(
+                result_json(
+                    self.info,
+                    result,
+                    exit_code=code,
+                    timed_out=timed_out,
+                    kill_requested=kill_requested,
+                    kill_confirmed=True if kill_requested else None,
+                    note=note,
+                )
+            )
+        elif p.human:
+            p.line(format_job_log(self.info, result.code.name, result.messages, description=result.status.description))
+            p.line(completed_line(code))
+        elif not result.succeeded:
+            why = f": {result.status.description}" if result.status.description else ""
+            p.warn(
+                f"AMT job {self.info.label} (BatchRequestId {self.info.batch_request_id}) "
+                f"ended {result.code.name} ({code}){why}"
+            )
+        return code
+
+    def _messages(self, handle: JobHandle) -> tuple[Message, ...]:
+        try:
+            return tuple(handle.messages())
+        except Exception as exc:  # best effort: the job log is a courtesy here
+            self.printer.warn(f"could not read the job log: {describe(exc)[1]}")
+            return ()
+
+    def _unfinished(
+        self,
+        handle: JobHandle,
+        note: str,
+        *,
+        timed_out: bool = False,
+        kill_requested: bool = False,
+        kill_confirmed: bool | None = None,
+    ) -> int:
+        """The job has not ended (or its end is unknown): report the last code seen and exit with it."""
+        status = self.last
+        code = int(status.code) if status is not None else self.start_code
+        name = status.code.name if status is not None else str(code)
+        self.printer.warn(f"{note}; last code seen: {name} ({code})")
+        p = self.printer
+        if p.json_mode or p.human:
+            messages = self._messages(handle)
+            if p.json_mode:
+                p.json(
+                    result_json(
+                        self.info,
+                        None,
+                        status=status,
+                        messages=messages,
+                        exit_code=code,
+                        timed_out=timed_out,
+                        kill_requested=kill_requested,
+                        kill_confirmed=kill_confirmed,
+                        note=note,
+                    )
+                )
+            else:
+                description = status.description if status is not None else None
+                p.line(format_job_log(self.info, name, messages, description=description))
+                p.line(completed_line(code))
+        return code
+
+    def _kill(self, handle: JobHandle, reason: str, *, timed_out: bool = False) -> int:
+        """Kill the job, wait up to KILL_GRACE seconds for it to land, report; a second signal exits."""
+        from amtopcon.errors import AmtOpConError, WaitTimeoutError
+        from amtopcon.polling import PollPolicy
+
+        self.guard.mode = "exit"
+        brid = self.info.batch_request_id
+        self.guard.context = f"; the kill of AMT job BatchRequestId {brid} is not confirmed"
+        self.printer.note(f"{reason}: killing AMT job {self.info.label} (BatchRequestId {brid})")
+        try:
+            handle.kill()
+        except AmtOpConError as exc:
+            return self._unfinished(
+                handle,
+                f"KILL of BatchRequestId {brid} failed: {describe(exc)[1]}",
+                timed_out=timed_out,
+                kill_requested=True,
+                kill_confirmed=False,
+            )
+        poll = PollPolicy(initial_delay=0.0, interval=0.5, backoff=1.5, max_interval=3.0, jitter=0.1)
+        try:
+            result = handle.wait(timeout=KILL_GRACE, poll=poll, on_status=self._track(lambda s: None))
+        except WaitTimeoutError as exc:
+            if exc.status is not None:
+                self.last = exc.status
+            return self._unfinished(
+                handle,
+                f"the KILL of BatchRequestId {brid} was not confirmed within {KILL_GRACE:g} s",
+                timed_out=timed_out,
+                kill_requested=True,
+                kill_confirmed=False,
+            )
+        except AmtOpConError as exc:
+            return self._unfinished(
+                handle,
+                f"the KILL of BatchRequestId {brid} could not be confirmed: {describe(exc)[1]}",
+                timed_out=timed_out,
+                kill_requested=True,
+                kill_confirmed=False,
+            )
+        return self._finished(result, note=reason, kill_requested=True, timed_out=timed_out)
