@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -245,12 +245,16 @@ class ActionResult(_Serializable):
         )
 
 
+def _message_tuple(value: Iterable[Message]) -> tuple[Message, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class JobResult(_Serializable):
     """A finished job: its last status and every message of its log, in order."""
 
     status: JobStatus
-    messages: tuple[Message, ...] = attrs.field(converter=tuple, factory=tuple)
+    messages: tuple[Message, ...] = attrs.field(converter=_message_tuple, factory=tuple)
 
     @property
     def code(self) -> CompletionCode:
