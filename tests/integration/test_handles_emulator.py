@@ -1,0 +1,275 @@
+"""Job handles against the emulator: the vendor's sample jobs, long jobs on a virtual
+clock, STOP/KILL, deadlines, outages, a 10,000-message log and 1,000 concurrent waits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import time
+from collections import Counter
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from amtopcon import AsyncJobHandle, CompletionCode, JobHandle, PollPolicy, _wire
+from amtopcon.errors import InternalServerError, WaitTimeoutError
+from amtopcon.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+C = CompletionCode
+HOUR = 3600.0
+
+
+class Twin:
+    """One test body for both handles: the sync calls simply do not await anything."""
+
+    def __init__(self, emulator: Emulator, kind: str, **client_kwargs: Any) -> None:
+        self.kind = kind
+        self.client: Any = (
+            emulator.client(**client_kwargs) if kind == "sync" else emulator.async_client(**client_kwargs)
+        )
+
+    async def _(self, value: Any) -> Any:
+        return await value if self.kind == "async" else value
+
+    async def start(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._(self.client.start(*args, **kwargs))
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._(self.client.run(*args, **kwargs))
+
+    async def call(self, handle: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._(getattr(handle, method)(*args, **kwargs))
+
+    async def follow(self, handle: Any, limit: int | None = None, **kwargs: Any) -> list[Any]:
+        out: list[Any] = []
+        if self.kind == "sync":
+            for message in handle.follow(**kwargs):
+                out.append(message)
+                if limit is not None and len(out) >= limit:
+                    break
+            return out
+        async with contextlib.aclosing(handle.follow(**kwargs)) as messages:
+            async for message in messages:
+                out.append(message)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    return Emulator()
+
+
+@pytest.fixture(params=["sync", "async"])
+def twin(request: pytest.FixtureRequest, emulator: Emulator) -> Any:
+    def make(**kwargs: Any) -> Twin:
+        return Twin(emulator, request.param, **kwargs)
+
+    return make
+
+
+def calls(emulator: Emulator, function: str) -> list[Any]:
+    return [r for r in emulator.requests if r.function == function]
+
+
+async def test_reporttest01_ends_done_with_its_messages(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "REPORTTEST01")
+    assert isinstance(handle, (JobHandle, AsyncJobHandle))
+    result = await t.call(handle, "wait")
+    assert result.code is C.DONE and result.succeeded and result.exit_code == 4
+    expected = emulator.messages(handle.batch_request_id)
+    assert list(result.messages) == expected and len(expected) >= 3
+    texts = [m.text for m in result.messages]
+    assert "Report test 01 is started" in texts and texts[-1] == "Done"
+    assert result.status == emulator.status(handle.batch_request_id)
+    assert handle.last_sequence == expected[-1].sequence
+
+
+async def test_an_hour_long_job_waits_in_milliseconds(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    began = time.perf_counter()
+    result = await t.run("DEMO2", "LONGRUNNINGREPORT")
+    took = time.perf_counter() - began
+    assert result.code is C.DONE and result.duration is not None and result.duration.total_seconds() >= HOUR
+    assert emulator.now >= HOUR
+    assert took < 3.0, f"an hour of virtual time took {took:.2f}s of wall time"
+    assert len(calls(emulator, _wire.MONITOR_JOB)) < HOUR / 4  # it backed off to the 5 s interval
+
+
+async def test_kill_ends_killed(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "LONGRUNNINGREPORT")
+    emulator.advance(120)
+    assert await t.call(handle, "kill") is True
+    result = await t.call(handle, "wait")
+    assert result.code is C.KILLED and result.exit_code == 3
+    assert [m.text for m in result.messages] == ["Long running report is started"]
+    assert await t.call(handle, "kill") is False  # already ended: 409
+
+
+async def test_stop_a_queued_job_ends_del_queue(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    first = await t.start("DEMO2", "LONGRUNNINGREPORT", queue="SERIAL")
+    second = await t.start("DEMO2", "LONGRUNNINGREPORT", queue="SERIAL")
+    assert second.last_status.code is C.QUEUED
+    assert await t.call(second, "stop") is True
+    result = await t.call(second, "wait")
+    assert result.code is C.DEL_QUEUE and result.exit_code == 10 and result.messages == ()
+    assert await t.call(first, "stop") is True  # a running job ends ABORTED at its next step
+    assert (await t.call(first, "wait")).code is C.ABORTED
+
+
+async def test_wait_timeout_carries_the_last_status(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "LONGRUNNINGREPORT")
+    began = emulator.now
+    with pytest.raises(WaitTimeoutError) as err:
+        await t.call(handle, "wait", timeout=600)
+    assert isinstance(err.value, TimeoutError)
+    assert err.value.status.code is C.RUNNING and err.value.handle is handle
+    assert emulator.now - began == pytest.approx(600, abs=0.5)
+    assert calls(emulator, _wire.GET_MESSAGES) == []  # no job log read for an unfinished job
+    assert (await t.call(handle, "wait")).code is C.DONE
+
+
+async def test_error_job_is_a_result_not_an_exception(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    seen: list[C] = []
+    result = await t.run("DEMO2", "ERRORTEST01", on_status=lambda s: seen.append(s.code))
+    assert result.code is C.ERROR and result.status.description == "Report ended in error"
+    assert seen[-1] is C.ERROR and len(seen) == len(set(seen))
+
+
+async def test_outage_and_retry_after_do_not_end_the_wait(twin: Any, emulator: Emulator) -> None:
+    t = twin(max_retries=0)
+    handle = await t.start("DEMO2", "REPORTTEST01")
+    emulator.faults.fail_next(_wire.MONITOR_JOB, 503, times=3, retry_after=20)
+    emulator.faults.fail_next(_wire.GET_MESSAGES, 500, times=2)
+    result = await t.call(handle, "wait")
+    assert result.code is C.DONE and list(result.messages) == emulator.messages(handle.batch_request_id)
+    times = [r.time for r in calls(emulator, _wire.MONITOR_JOB)]
+    assert all(b - a >= 20 for a, b in itertools.pairwise(times[:4]))
+
+
+async def test_an_outage_past_max_outage_raises_the_last_error(twin: Any, emulator: Emulator) -> None:
+    t = twin(max_retries=0, poll=PollPolicy(max_outage=120))
+    handle = await t.start("DEMO2", "LONGRUNNINGREPORT")
+    emulator.faults.fail_next(_wire.MONITOR_JOB, 502, times=10_000)
+    with pytest.raises(InternalServerError) as err:
+        await t.call(handle, "wait")
+    assert err.value.status_code == 502
+    failed = [r.time for r in calls(emulator, _wire.MONITOR_JOB)]
+    assert 120 <= failed[-1] - failed[0] < 130
+
+
+async def test_follow_then_resume_after_a_restart(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "RUN_PARAMETERTESTA", parameters=["'PARAM'"])
+    first = await t.follow(handle, limit=5)
+    saved = (handle.batch_request_id, handle.last_sequence)
+    assert saved[1] == 5
+    again = twin().client.job(saved[0], after=saved[1])  # a new client: after a restart
+    rest = await t.follow(again)
+    got = first + rest
+    assert got == emulator.messages(saved[0])
+    assert "Value test param ['PARAM']" in [m.text for m in got]
+
+
+# --------------------------------------------------------------------------- 10,000 messages
+
+
+class CountingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Counts every message sequence carried by GetMessages answers."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.sequences: Counter[int] = Counter()
+
+    def _count(self, request: httpx.Request, response: httpx.Response) -> None:
+        if request.url.path.endswith(_wire.GET_MESSAGES) and response.status_code == 200:
+            page = _wire.parse_message_page(json.loads(response.content))
+            self.sequences.update(m.sequence for m in page.messages)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = self.inner.handle_request(request)
+        response.read()
+        self._count(request, response)
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = await self.inner.handle_async_request(request)
+        await response.aread()
+        self._count(request, response)
+        return response
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_job_of_10000_messages_is_followed_with_each_message_transferred_once(
+    emulator: Emulator, kind: str
+) -> None:
+    emulator.add_job("BULK", "TENK", steps=[(f"step {i}", 0.05) for i in range(1, 10_001)])
+    if kind == "sync":
+        counting = CountingTransport(emulator.transport())
+        client: Any = emulator.client(http_client=httpx.Client(transport=counting))
+    else:
+        counting = CountingTransport(emulator.async_transport())
+        client = emulator.async_client(http_client=httpx.AsyncClient(transport=counting))
+    t = Twin(emulator, kind)
+    t.client = client
+    handle = await t.start("BULK", "TENK")
+    got = await t.follow(handle)
+    assert [m.sequence for m in got] == list(range(1, 10_001))
+    assert [m.text for m in got[:2]] == ["step 1", "step 2"] and got[-1].text == "step 10000"
+    assert handle.last_sequence == 10_000 and handle.ended
+    # Each message went over the wire exactly once ...
+    assert set(counting.sequences) == set(range(1, 10_001))
+    assert set(counting.sequences.values()) == {1}
+    # ... because every read asked only for what came after the last one seen.
+    reads = calls(emulator, _wire.GET_MESSAGES)
+    afters = [int(r.query[_wire.Q_AFTER_SEQUENCE]) for r in reads]
+    assert afters == sorted(afters) and afters[0] == 0
+    assert len(reads) > 10  # it read while the job ran (500 s), not once at the end
+
+
+# --------------------------------------------------------------------------- 1,000 at once
+
+
+async def test_a_thousand_async_handles_waited_on_together(emulator: Emulator) -> None:
+    emulator.catalog.add_queue("WIDE", 1000)
+    emulator.catalog.add_application("MANY", queue="WIDE")
+    finals = {"OK": C.DONE, "FAIL": C.ERROR, "ABORT": C.ABORTED}
+    for i, (job, final) in enumerate(finals.items()):
+        emulator.add_job(
+            "MANY", job, steps=[("job {param[0]} begins", 10 * (i + 1)), ("job {param[0]} ends", 0)], final=final
+        )
+    client = emulator.async_client()
+    n = 1000
+    names = list(finals)
+    handles: list[AsyncJobHandle] = []
+    for i in range(n):
+        handles.append(await client.start("MANY", names[i % 3], parameters=[str(i)]))
+    results: dict[int, Any] = {}
+
+    async def one(i: int) -> None:
+        results[i] = await handles[i].wait()
+
+    began = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for i in range(n):
+            tg.start_soon(one, i)
+    took = time.perf_counter() - began
+    assert len(results) == n
+    for i, result in results.items():
+        assert result.status.batch_request_id == handles[i].batch_request_id
+        assert result.code is finals[names[i % 3]]
+        assert [m.text for m in result.messages] == [f"job {i} begins", f"job {i} ends"]
+    assert len({h.batch_request_id for h in handles}) == n
+    assert took < 60
