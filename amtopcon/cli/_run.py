@@ -30,7 +30,7 @@ from amtopcon.cli._output import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon import Client, JobHandle
-    from amtopcon.models import JobResult, JobStatus, Message
+    from amtopcon.models import JobResult, Message
 
 #: How long a kill (after a signal or --kill-on-timeout) may take to land, in seconds.
 KILL_GRACE = 30.0
@@ -149,14 +149,14 @@ def run_start(args: argparse.Namespace) -> int:
 
     info = job_info(args)
     printer = Printer(json_mode=args.json, quiet=args.quiet)
-    with SignalGuard() as guard:
-        client = open_client(args)
-        try:
-            info = attrs.evolve(info, server=server_label(client))
+    client = open_client(args)  # outside the guard: Ctrl+C at a password prompt just ends the command
+    try:
+        info = attrs.evolve(info, server=server_label(client))
+        with SignalGuard() as guard:
             return _Run(client, args, info, printer, guard).run()
-        finally:
-            printer.pause_status()
-            client.close()
+    finally:
+        printer.pause_status()
+        client.close()
 
 
 class _Run:
@@ -168,15 +168,6 @@ class _Run:
         self.info = info
         self.printer = printer
         self.guard = guard
-        self.last: JobStatus | None = None
-        self.start_code = 1  # QUEUED until a status says otherwise
-
-    def _track(self, on_status: Any) -> Any:
-        def track(status: JobStatus) -> None:
-            self.last = status
-            on_status(status)
-
-        return track
 
     def run(self) -> int:
         from amtopcon import TaskValue
@@ -198,9 +189,6 @@ class _Run:
         brid = handle.batch_request_id
         self.info = info = attrs.evolve(info, batch_request_id=brid)
         self.guard.context = f"; AMT job {info.label} (BatchRequestId {brid}) may still be running"
-        started = getattr(handle, "start_result", None)
-        if started is not None:
-            self.start_code = int(started.code)
         self.printer.line(started_line(info, brid))
         try:
             self.guard.arm()
@@ -211,14 +199,12 @@ class _Run:
                 )
                 return 0
             on_status = self.printer.start_status(self.client.clock.now, f"{info.label} ({brid})")
-            result = handle.wait(timeout=args.timeout, on_status=self._track(on_status))
+            result = handle.wait(timeout=args.timeout, on_status=on_status)
         except Interrupted as intr:
             self.printer.pause_status()
             return self._kill(handle, f"{_signal_name(intr.signum)} received")
-        except WaitTimeoutError as exc:
+        except WaitTimeoutError:
             self.printer.pause_status()
-            if exc.status is not None:
-                self.last = exc.status
             if args.kill_on_timeout:
                 return self._kill(handle, f"--timeout of {args.timeout:g} s reached", timed_out=True)
             self.guard.exit_mode()
@@ -277,8 +263,8 @@ class _Run:
         kill_confirmed: bool | None = None,
     ) -> int:
         """The job has not ended (or its end is unknown): report the last code seen and exit with it."""
-        status = self.last
-        code = int(status.code) if status is not None else self.start_code
+        status = handle.last_status  # from START, KILL or the last MonitorJob
+        code = int(status.code) if status is not None else 1  # QUEUED: START answered, nothing since
         name = status.code.name if status is not None else str(code)
         self.printer.warn(f"{note}; last code seen: {name} ({code})")
         p = self.printer
@@ -325,10 +311,8 @@ class _Run:
             )
         poll = PollPolicy(initial_delay=0.0, interval=0.5, backoff=1.5, max_interval=3.0, jitter=0.1)
         try:
-            result = handle.wait(timeout=KILL_GRACE, poll=poll, on_status=self._track(lambda s: None))
-        except WaitTimeoutError as exc:
-            if exc.status is not None:
-                self.last = exc.status
+            result = handle.wait(timeout=KILL_GRACE, poll=poll)
+        except WaitTimeoutError:
             return self._unfinished(
                 handle,
                 f"the KILL of BatchRequestId {brid} was not confirmed within {KILL_GRACE:g} s",
