@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.resources
+import math
 import ntpath
 import os
 import posixpath
@@ -135,7 +136,7 @@ class JobScript:
     @property
     def duration(self) -> float:
         """The running time, from start to end, in seconds."""
-        return sum(s.duration for s in self.steps)
+        return round(math.fsum(s.duration for s in self.steps), 6)
 
 
 @attrs.define

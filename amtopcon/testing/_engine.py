@@ -632,7 +632,6 @@ class Emulator:
         app = self.catalog.applications.get(rec.application)
         default_user = app.default_user if app is not None else DEFAULT_USER
         run_as = rec.run_as or default_user
-        job_name = rec.job or script_stem(rec.file_name or "")
         queue = self.catalog.queue_of(rec.application, rec.queue)
         script: JobScript | None
         immediate = None
@@ -641,7 +640,7 @@ class Emulator:
             immediate = (
                 _C.INVALID_AMT_USER,
                 f"RunAs user '{rec.run_as}' is not an AMT user",
-                f"User '{rec.run_as}' is not a valid AMT user; job '{job_name}' not started",
+                f"User '{rec.run_as}' is not a valid AMT user; the job was not started",
             )
         elif rec.file_name is not None:
             script = self.catalog.script(rec.file_name) or _missing_file_script(rec)
@@ -650,6 +649,7 @@ class Emulator:
             if found is None and not loading:  # pragma: no cover - checked by _start
                 raise _Refused(404, _wire.E_JOB_NOT_FOUND, f"job '{rec.job}' is not defined")
             script = found or _missing_job_script(rec)
+        job_name = rec.job or (script.name if script is not None else script_stem(rec.file_name or ""))
         entry = _Entry(rec, queue, job_name, run_as, script, immediate, list(actions))
         self._entries[rec.batch_request_id] = entry
         self._members.setdefault(queue, []).append(rec.batch_request_id)
@@ -695,7 +695,7 @@ class Emulator:
                     offsets.append(t)
                     texts.append(render(step.message, values))
                     severities.append(step.severity)
-                t += step.duration
+                t = round(t + step.duration, 6)  # no 30.200000000000003: scripts say 30.2
                 ends.append(t)
         entry.rendered = _Rendered(offsets, texts, severities, starts, states, ends, ends[-1] if ends else 0.0)
         return entry.rendered
