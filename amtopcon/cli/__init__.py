@@ -372,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from amtopcon.cli import _errors
 
+    undo_logging = _errors.setup_logging(quiet=bool(getattr(args, "quiet", False) or getattr(args, "json", False)))
     try:
         code: int = handler(args)
     except _errors.ExitNow as exc:
@@ -386,4 +387,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(message)
         _errors.maybe_traceback(exc)
         return code
+    finally:
+        undo_logging()
     return code

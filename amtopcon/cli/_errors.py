@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
+from collections.abc import Callable
 
 from amtopcon import errors
 
@@ -53,7 +55,9 @@ def describe(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, errors.NotFoundError):
         if exc.error_code == "BATCH_REQUEST_NOT_FOUND":
             return EXIT_ERROR, f"unknown BatchRequestId: {exc}"
-        return EXIT_ERROR, f"unknown application or job: {exc}"
+        if exc.error_code == "JOB_NOT_FOUND":
+            return EXIT_ERROR, f"unknown application or job: {exc}"
+        return EXIT_SERVER, f"not found{_at()} (is the base URL right?): {exc}"
     if isinstance(exc, errors.BadRequestError):
         return EXIT_ERROR, f"the server refused the request: {exc}"
     if isinstance(exc, errors.AuthenticationError):
@@ -80,3 +84,28 @@ def maybe_traceback(exc: BaseException) -> None:
     """With `AMTOPCON_LOG=debug`, also print the traceback (off by default: one line per error)."""
     if os.environ.get("AMTOPCON_LOG", "").strip().lower() == "debug":
         traceback.print_exception(exc, file=sys.stderr)
+
+
+class _StderrHandler(logging.Handler):
+    """Warnings of the `amtopcon` logger as plain `amtopcon: warning: ...` lines on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = " ".join(record.getMessage().split())
+            print(f"amtopcon: {record.levelname.lower()}: {text}", file=sys.stderr, flush=True)
+        except Exception:
+            self.handleError(record)
+
+
+def setup_logging(*, quiet: bool) -> Callable[[], None]:
+    """Show the library's warnings as one plain line each (none with --quiet or --json).
+
+    `AMTOPCON_LOG=debug|info|warning` keeps the library's own logging set-up instead.
+    Returns the function that undoes it.
+    """
+    logger = logging.getLogger("amtopcon")
+    if os.environ.get("AMTOPCON_LOG", "").strip():
+        return lambda: None
+    handler = _StderrHandler(level=logging.ERROR if quiet else logging.WARNING)
+    logger.addHandler(handler)
+    return lambda: logger.removeHandler(handler)
