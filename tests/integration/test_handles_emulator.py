@@ -242,7 +242,10 @@ async def test_a_job_of_10000_messages_is_followed_with_each_message_transferred
 # --------------------------------------------------------------------------- 1,000 at once
 
 
-async def test_a_thousand_async_handles_waited_on_together(emulator: Emulator) -> None:
+async def test_a_thousand_async_handles_waited_on_together() -> None:
+    # On a VirtualClock the sleeps of concurrent tasks add up (1,000 waits sleeping 1 s
+    # move it 1,000 s), so tokens must outlive that and one call must not time out on it.
+    emulator = Emulator(token_ttl=1e12)
     emulator.catalog.add_queue("WIDE", 1000)
     emulator.catalog.add_application("MANY", queue="WIDE")
     finals = {"OK": C.DONE, "FAIL": C.ERROR, "ABORT": C.ABORTED}
@@ -250,7 +253,7 @@ async def test_a_thousand_async_handles_waited_on_together(emulator: Emulator) -
         emulator.add_job(
             "MANY", job, steps=[("job {param[0]} begins", 10 * (i + 1)), ("job {param[0]} ends", 0)], final=final
         )
-    client = emulator.async_client()
+    client = emulator.async_client(total_timeout=None)
     n = 1000
     names = list(finals)
     handles: list[AsyncJobHandle] = []
