@@ -276,3 +276,35 @@ async def test_a_thousand_async_handles_waited_on_together() -> None:
         assert [m.text for m in result.messages] == [f"job {i} begins", f"job {i} ends"]
     assert len({h.batch_request_id for h in handles}) == n
     assert took < 60
+
+
+# --------------------------------------------------------------------------- the connector's polling
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ("STATUS_CHECK_POLL_INTERVAL=7\nSTATUS_CHECK_INITIAL_POLL_DELAY=3\n", [3, 10, 17, 24]),
+        ("", [10, 15, 20, 25]),  # the vendor's documented defaults when the file says nothing
+    ],
+)
+def test_a_client_from_connector_config_polls_like_the_connector(
+    tmp_path: Any, emulator: Emulator, lines: str, expected: list[float]
+) -> None:
+    config = tmp_path / "Connector.config"
+    config.write_text(
+        "[CONNECTOR]\nNAME=test\n" + lines + "[AMT BATCH SERVER]\nSERVER_ADDRESS=127.0.0.1:4004\n"
+        "SERVER_USE_TLS=False\nUSER=62324e685a47303d\nPASSWORD=6233426a6232353463484d3d\n",
+        encoding="utf-8",
+    )
+    from amtopcon import Client
+
+    client = Client.from_connector_config(
+        config, http_client=httpx.Client(transport=emulator.transport()), clock=emulator.clock
+    )
+    handle = client.start("DEMO2", "REPORTTEST01")
+    began = emulator.now
+    result = handle.wait()
+    assert result.code is C.DONE
+    times = [r.time - began for r in calls(emulator, _wire.MONITOR_JOB)]
+    assert len(times) >= 4 and times[:4] == pytest.approx(expected)

@@ -622,3 +622,13 @@ async def test_async_on_status_may_be_a_coroutine_function(fake: FakeAMT) -> Non
 
     result = await d.run("DEMO2", "REPORTTEST01", on_status=note)
     assert result.succeeded and seen == [CompletionCode.RUNNING, CompletionCode.DONE]
+
+
+async def test_the_result_of_a_wait_travels_and_shows(make: Any, fake: FakeAMT) -> None:
+    d = make()
+    result = await d.call(await d.start("DEMO2", "REPORTTEST01"), "wait")
+    assert JobResult.from_dict(result.to_dict()) == result
+    assert pickle.loads(pickle.dumps(result)) == result
+    assert repr(result) == "JobResult(batch_request_id=2112, code=DONE(4), messages=3, duration=0:00:29)"
+    html = result._repr_html_()
+    assert "DONE" in html and html.count("<tr>") == 4 and "Report test 01 is started" in html
