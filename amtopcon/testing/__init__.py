@@ -15,15 +15,43 @@ started = client.job_action("START", application="DEMO2", job="REPORTTEST01")
 emulator.advance(60)
 assert client.monitor_job(started.batch_request_id).succeeded
 ```
+
+Names are loaded lazily (PEP 562), so the pytest plugin costs nothing until a fixture
+is used.
 """
 
 from __future__ import annotations
 
-from amtopcon.testing._catalog import Catalog, JobScript, Step
-from amtopcon.testing._clocks import DEFAULT_EPOCH, EmulatorClock, SpeedClock, VirtualClock
-from amtopcon.testing._engine import BASE_URL, Drop, Emulator, EmulatorResponse, RecordedRequest
-from amtopcon.testing._faults import Fault, Faults
-from amtopcon.testing._store import FIRST_BATCH_REQUEST_ID, MemoryStore, RequestRecord, Store
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon.testing._catalog import Catalog, JobScript, Step
+    from amtopcon.testing._clocks import DEFAULT_EPOCH, EmulatorClock, SpeedClock, VirtualClock
+    from amtopcon.testing._engine import BASE_URL, Drop, Emulator, EmulatorResponse, RecordedRequest
+    from amtopcon.testing._faults import Fault, Faults
+    from amtopcon.testing._store import FIRST_BATCH_REQUEST_ID, MemoryStore, RequestRecord, Store
+
+_LAZY = {
+    "Catalog": "amtopcon.testing._catalog",
+    "JobScript": "amtopcon.testing._catalog",
+    "Step": "amtopcon.testing._catalog",
+    "DEFAULT_EPOCH": "amtopcon.testing._clocks",
+    "EmulatorClock": "amtopcon.testing._clocks",
+    "SpeedClock": "amtopcon.testing._clocks",
+    "VirtualClock": "amtopcon.testing._clocks",
+    "BASE_URL": "amtopcon.testing._engine",
+    "Drop": "amtopcon.testing._engine",
+    "Emulator": "amtopcon.testing._engine",
+    "EmulatorResponse": "amtopcon.testing._engine",
+    "RecordedRequest": "amtopcon.testing._engine",
+    "Fault": "amtopcon.testing._faults",
+    "Faults": "amtopcon.testing._faults",
+    "FIRST_BATCH_REQUEST_ID": "amtopcon.testing._store",
+    "MemoryStore": "amtopcon.testing._store",
+    "RequestRecord": "amtopcon.testing._store",
+    "Store": "amtopcon.testing._store",
+}
 
 __all__ = [
     "BASE_URL",
@@ -45,3 +73,16 @@ __all__ = [
     "Store",
     "VirtualClock",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'amtopcon.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
