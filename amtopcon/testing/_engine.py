@@ -171,6 +171,17 @@ class _Timeline:
 
 
 @attrs.define
+class _Schedule:
+    """A queue's derived timelines, extended as requests arrive."""
+
+    version: int
+    concurrency: int
+    done: int = 0  # how many of the queue's requests are placed
+    busy: list[float] = attrs.field(factory=list)  # heap: end times of the jobs holding a slot
+    timelines: dict[int, _Timeline] = attrs.field(factory=dict)
+
+
+@attrs.define
 class _Entry:
     rec: RequestRecord
     queue: str
@@ -282,8 +293,8 @@ class Emulator:
         self._requests: list[RecordedRequest] = []
         self._entries: dict[int, _Entry] = {}
         self._members: dict[str, list[int]] = {}
-        self._versions: dict[str, int] = {}
-        self._schedules: dict[str, tuple[tuple[int, int], dict[int, _Timeline]]] = {}
+        self._versions: dict[str, int] = {}  # bumped by STOP/KILL: the queue's schedule is redone
+        self._schedules: dict[str, _Schedule] = {}
         for rec in self.store.requests():
             self._index(rec, self.store.actions(rec.batch_request_id), loading=True)
 
@@ -655,7 +666,7 @@ class Emulator:
         self._members.setdefault(queue, []).append(rec.batch_request_id)
         if loading:
             self._members[queue].sort()
-        self._touch(queue)
+            self._touch(queue)
         return entry
 
     def _touch(self, queue: str) -> None:
@@ -701,38 +712,41 @@ class Emulator:
         return entry.rendered
 
     def _schedule(self, queue: str) -> dict[int, _Timeline]:
-        key = (self._versions.get(queue, 0), self.catalog.concurrency(queue))
-        cached = self._schedules.get(queue)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        concurrency = key[1]
-        busy: list[float] = []  # end times of the jobs holding a slot
-        out: dict[int, _Timeline] = {}
-        for brid in self._members.get(queue, ()):
-            entry = self._entries[brid]
-            rec = entry.rec
-            if entry.immediate is not None:
-                code, description, _ = entry.immediate
-                out[brid] = _Timeline(None, rec.submitted_at, code, description, rec.submitted_at, 1)
-                continue
-            freed: float | None = None
-            start = rec.submitted_at
-            if len(busy) >= concurrency:
-                freed = heapq.heappop(busy)
-                start = max(start, freed)
-            if entry.actions and entry.actions[0][1] < start:
-                action, at = entry.actions[0]
-                code = _C.DEL_QUEUE if action == "STOP" else _C.KILLED
-                why = "removed from the queue by STOP" if action == "STOP" else "killed by KILL while queued"
-                out[brid] = _Timeline(None, at, code, why.capitalize(), at, 0)
-                if freed is not None:
-                    heapq.heappush(busy, freed)
-                continue
-            timeline = self._run(entry, start)
-            out[brid] = timeline
-            heapq.heappush(busy, timeline.end)
-        self._schedules[queue] = (key, out)
-        return out
+        """Every timeline of a queue: its jobs take free slots first come, first served.
+
+        A later START never changes an earlier job's timeline, so new requests extend the
+        cached schedule; a STOP or KILL (or a changed concurrency) recomputes it.
+        """
+        version, concurrency = self._versions.get(queue, 0), self.catalog.concurrency(queue)
+        sched = self._schedules.get(queue)
+        if sched is None or sched.version != version or sched.concurrency != concurrency:
+            sched = self._schedules[queue] = _Schedule(version, concurrency)
+        members = self._members.get(queue, [])
+        for brid in members[sched.done :]:
+            sched.timelines[brid] = self._place(self._entries[brid], sched)
+        sched.done = len(members)
+        return sched.timelines
+
+    def _place(self, entry: _Entry, sched: _Schedule) -> _Timeline:
+        rec, busy = entry.rec, sched.busy
+        if entry.immediate is not None:
+            code, description, _ = entry.immediate
+            return _Timeline(None, rec.submitted_at, code, description, rec.submitted_at, 1)
+        freed: float | None = None
+        start = rec.submitted_at
+        if len(busy) >= sched.concurrency:
+            freed = heapq.heappop(busy)
+            start = max(start, freed)
+        if entry.actions and entry.actions[0][1] < start:  # removed while it waited
+            action, at = entry.actions[0]
+            if freed is not None:
+                heapq.heappush(busy, freed)
+            if action == "STOP":
+                return _Timeline(None, at, _C.DEL_QUEUE, "Removed from the queue by STOP", at, 0)
+            return _Timeline(None, at, _C.KILLED, "Killed by KILL while queued", at, 0)
+        timeline = self._run(entry, start)
+        heapq.heappush(busy, timeline.end)
+        return timeline
 
     def _run(self, entry: _Entry, start: float) -> _Timeline:
         r = self._rendered(entry)
