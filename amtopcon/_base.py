@@ -404,8 +404,13 @@ class BaseClient:
         kwargs: dict[str, Any] = {"username": env.user, "password": env.password}
         if env.timeout is not None:
             kwargs["timeout"] = env.timeout
-        if env.ca_bundle is not None:
-            kwargs["verify"] = env.ca_bundle
+        if env.ca_bundle is not None and "verify" not in overrides:
+            try:
+                kwargs["verify"] = ssl_context_for(env.ca_bundle)
+            except ValidationError as exc:
+                from amtopcon.errors import ConfigError
+
+                raise ConfigError(exc.message, key="AMTOPCON_CA_BUNDLE") from None
         kwargs.update(overrides)
         return cls(env.base_url, **kwargs)
 
