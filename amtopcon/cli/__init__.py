@@ -27,15 +27,19 @@ Exit codes:
            JOB_NOT_FOUND); or the server refused the START (400, or no BatchRequestId)
       12   ABORTED, 99 INVALID_AMT_USER, ...: any other code of the AMT table, as is
       23   WEB_SERVER_ERROR: the server could not be reached, answered 5xx after the
-           retries, or broke the contract; also a START whose outcome is unknown (the
-           job may be queued: look for its TaskId in AMT before starting it again)
+           retries, or broke the contract (also a 404 other than JOB_NOT_FOUND or
+           BATCH_REQUEST_NOT_FOUND: check the base URL); also a START whose outcome is
+           unknown (the job may be queued: look for its TaskId in AMT before starting
+           it again)
       24   AUTHENTICATION_ERROR: the credentials were refused (401) or the user lacks
            the privilege (403)
       64   usage or configuration error: bad arguments, no connection settings, an
            unreadable Connector.config, invalid input (outside the AMT table, because
            argparse's usual 2 would read as RUNNING)
       70   internal error in amtopcon (a bug: please report it)
-      130  a second SIGINT while the job is being killed (exits at once)
+      130  a second SIGINT while the job is being killed (exits at once); also Ctrl+C
+           during any other command
+      141  standard output was closed by its reader (`amtopcon messages ID | head`)
       143  a second SIGTERM while the job is being killed (exits at once)
     --timeout reached: the last code observed (for example 2 RUNNING); the job is left
     running unless --kill-on-timeout. SIGTERM or SIGINT while waiting kills the AMT job,
@@ -43,7 +47,8 @@ Exit codes:
     when it is not confirmed in time, says so and exits with the last code observed.
     Other commands, and `start --no-wait`, exit 0 on success and with the codes above
     on errors (an unknown BatchRequestId: 11); `heartbeat` exits 23 when the server is
-    down. Every error is one line on standard error.
+    down. Every error is one line on standard error (with --json too: standard output
+    then stays empty).
 
 Start-up stays light: `--version`, `encode` and `decode` import neither httpx nor cattrs;
 every handler imports what it needs when it runs.
@@ -61,6 +66,7 @@ from amtopcon import __version__
 
 __all__ = [
     "EXIT_AUTH",
+    "EXIT_BROKEN_PIPE",
     "EXIT_ERROR",
     "EXIT_INTERNAL",
     "EXIT_SERVER",
@@ -77,6 +83,7 @@ EXIT_SERVER = 23  # WEB_SERVER_ERROR: unreachable, 5xx after retries, contract b
 EXIT_AUTH = 24  # AUTHENTICATION_ERROR: 401 / 403
 EXIT_USAGE = 64  # outside the AMT completion code table (argparse's 2 would read as RUNNING)
 EXIT_INTERNAL = 70  # a bug in amtopcon
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: standard output was closed by its reader
 
 #: The connector's flags; an argument list whose first command-like token is one of them
 #: is read in the connector's form.
@@ -358,6 +365,16 @@ def _report(message: str) -> None:
     print(f"amtopcon: {text}", file=sys.stderr, flush=True)
 
 
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (see the module docstring for the table)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -382,6 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report("interrupted")
         return 130
+    except BrokenPipeError:  # `amtopcon messages 2112 | head`: the reader left
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except Exception as exc:
         code, message = _errors.describe(exc)
         _report(message)

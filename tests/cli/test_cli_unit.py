@@ -318,3 +318,16 @@ def test_json_helpers_are_json() -> None:
     from amtopcon.cli._output import dumps
 
     assert json.loads(dumps({"a": 1})) == {"a": 1}
+
+
+def test_a_closed_stdout_exits_141_quietly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    class Closed:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["decode", "62324e685a47303d"]) == 141
+    assert capsys.readouterr().err == ""
