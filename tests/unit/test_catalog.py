@@ -176,7 +176,7 @@ def test_jobs_scripted_in_python_take_several_step_forms() -> None:
     with pytest.raises(ConfigError, match="final"):
         catalog.add_job("APP", "BAD", final=C.RUNNING)
     with pytest.raises(ConfigError, match="steps"):
-        catalog.add_job("APP", "BAD", steps="not a list")  # type: ignore[arg-type]
+        catalog.add_job("APP", "BAD", steps="not a list")
     with pytest.raises(ConfigError) as info:
         catalog.add_job("APP", "BAD", steps=[("{bogus}", 1)])
     assert info.value.key == "applications.APP.jobs.BAD.steps[0].message"
