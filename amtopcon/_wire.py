@@ -407,7 +407,10 @@ def read_action(body: Any) -> tuple[str, int | None]:
     action = action.upper()
     if action == "START":
         return action, None
-    return action, validate_batch_request_id(get(F_BATCH_REQUEST_ID))
+    brid = get(F_BATCH_REQUEST_ID)
+    if isinstance(brid, float) and brid.is_integer():  # JSON's 2112.0 is the integer 2112 (JSON Schema agrees)
+        brid = int(brid)
+    return action, validate_batch_request_id(brid)
 
 
 # --------------------------------------------------------------------------- responses
