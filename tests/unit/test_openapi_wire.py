@@ -123,6 +123,17 @@ def test_query_parameters_are_exactly_the_wire_modules() -> None:
     assert params[_wire.Q_BATCH_REQUEST_ID]["required"] is True
 
 
+def test_links_name_functions_and_query_parameters_of_the_wire_module() -> None:
+    links = [
+        link for node in _walk(DOC["paths"]) if isinstance(node.get("links"), dict) for link in node["links"].values()
+    ]
+    assert links
+    for link in links:
+        assert link["operationId"] in _wire.FUNCTIONS
+        assert set(link["parameters"]) <= _constants("Q_")
+        assert set(link["parameters"].values()) == {f"$response.body#/{_wire.F_BATCH_REQUEST_ID}"}
+
+
 def test_headers_are_exactly_the_wire_modules() -> None:
     used = {DOC["components"]["securitySchemes"]["LogonToken"]["name"]}
     parts = [DOC["paths"], DOC["components"]["responses"], DOC["components"]["parameters"]]
@@ -290,3 +301,11 @@ def test_the_task_value_schema_accepts_what_validate_task_values_accepts(pairs: 
     wire_ok = _accepts(_wire.validate_task_values, [TaskValue(n, v) for n, v in pairs])
     # Unique names are a rule the schema cannot state (JSON Schema has no "unique by key").
     assert wire_ok == (schema_ok and len(set(names)) == len(names))
+
+
+@pytest.mark.parametrize(("value", "accepted"), [(2112.0, True), (1e3, True), (2112.5, False), (0.0, False)])
+def test_a_json_number_with_no_fraction_is_an_integer_id_to_both(value: float, accepted: bool) -> None:
+    # JSON Schema counts 2112.0 as an integer, so the server must too (schemathesis sends it).
+    body = {_wire.F_ACTION: "STOP", _wire.F_BATCH_REQUEST_ID: value}
+    assert _valid("StopKillRequest", body) is accepted
+    assert _accepts(_wire.read_action, body) is accepted
