@@ -189,6 +189,15 @@ def test_json_parses(url: str, cwd: Path) -> None:
     assert data["messages"][-1]["text"] == "Done"
 
 
+def test_password_from_the_environment(url: str, cwd: Path) -> None:
+    argv = ["--base-url", url, "--user", USER, "status", "999999"]
+    proc = amtopcon(*argv, cwd=cwd, env=_env(AMTOPCON_PASSWORD=PASSWORD))
+    assert proc.returncode == 11  # logged on, then: no such batch request
+    assert "unknown BatchRequestId" in _one_error_line(proc)
+    proc = amtopcon(*argv, cwd=cwd, env=_env(AMTOPCON_PASSWORD="wrong"))
+    assert proc.returncode == 24
+
+
 def test_parameters_with_line_breaks_arrive_separately(url: str, cwd: Path) -> None:
     proc = amtopcon(*creds(url), "-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", "-pa", "A=1\nB=2", cwd=cwd)
     assert proc.returncode == 4, proc.stderr

@@ -331,3 +331,25 @@ def test_a_closed_stdout_exits_141_quietly(monkeypatch: pytest.MonkeyPatch, caps
     monkeypatch.setattr(sys, "stdout", Closed())
     assert main(["decode", "62324e685a47303d"]) == 141
     assert capsys.readouterr().err == ""
+
+
+def test_password_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    from amtopcon.cli import _connect
+
+    args = build_parser().parse_args(["--base-url", "http://127.0.0.1:9/AmtOpConService/", "--user", "u", "heartbeat"])
+    monkeypatch.setenv("AMTOPCON_PASSWORD", "from-env")
+    assert _connect._password(args, "url", "u") == "from-env"
+    args.password = "from-option"
+    assert _connect._password(args, "url", "u") == "from-option"
+    del args.password
+    monkeypatch.delenv("AMTOPCON_PASSWORD")
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    prompts: list[str] = []
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr(_connect.getpass, "getpass", lambda prompt: prompts.append(prompt) or "typed")
+    assert _connect._password(args, "http://h/", "u") == "typed"
+    assert prompts == ["Password for u at http://h/: "]
