@@ -186,7 +186,7 @@ class Sleep:
 class Relogon:
     """Log on again (the token `stale` was refused), then repeat the call."""
 
-    stale: str | None
+    stale: str | None = attrs.field(repr=False)  # a token: never shown
 
 
 Step = Done | Sleep | Relogon
@@ -230,7 +230,7 @@ class CallState:
             logger.debug(
                 "%s %s -> %s request_id=%s attempt=%d elapsed=%.3fs",
                 self.wreq.method,
-                self.wreq.function,
+                self.client._base_url.join(self.wreq.function).path,  # the path, never the query or a header
                 outcome,
                 request_id,
                 self.attempts,
