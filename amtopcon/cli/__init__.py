@@ -396,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.message:
             _report(exc.message)
         return exc.code
+    except _errors.Interrupted as exc:  # a signal in the instant between waiting and reporting
+        _report(f"interrupted by signal {exc.signum}")
+        return 128 + exc.signum
     except KeyboardInterrupt:
         _report("interrupted")
         return 130

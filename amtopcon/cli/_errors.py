@@ -36,6 +36,14 @@ class ExitNow(BaseException):
         self.message = message
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived while a job run waits (a BaseException: library code cannot swallow it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def _at() -> str:
     return f" at {current_server}" if current_server else ""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from amtopcon.cli._errors import ExitNow, UsageError, describe
+from amtopcon.cli._errors import ExitNow, Interrupted, UsageError, describe
 from amtopcon.cli._output import (
     JobInfo,
     Printer,
@@ -43,14 +43,6 @@ def _signal_name(signum: int) -> str:
         return signal.Signals(signum).name
     except ValueError:
         return f"signal {signum}"
-
-
-class Interrupted(BaseException):
-    """SIGTERM or SIGINT arrived while waiting (a BaseException: library code cannot swallow it)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 class SignalGuard:
