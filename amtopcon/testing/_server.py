@@ -415,7 +415,7 @@ class EmulatorServer:
         """Serve until `shutdown()` is called from another thread."""
         self._serving.set()
         try:
-            self._httpd.serve_forever(poll_interval=0.2)
+            self._httpd.serve_forever(poll_interval=0.05)
         finally:
             self._serving.clear()
 
