@@ -9,6 +9,7 @@ cannot run here is marked `<!-- not-runnable: reason -->` on the line before its
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,21 @@ def served_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         server.close()
 
 
+@pytest.fixture
+def isolated_logging() -> Iterator[None]:
+    """A page may configure logging (as the Configuration guide does); undo it afterwards."""
+    root, ours = logging.getLogger(), logging.getLogger("amtopcon")
+    saved = (root.level, list(root.handlers), ours.level, list(ours.handlers), ours.propagate)
+    try:
+        yield
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        ours.setLevel(saved[2])
+        ours.handlers[:] = saved[3]
+        ours.propagate = saved[4]
+
+
 def _readme_awaits_lead() -> bool:
     """The README's "Use" block talks to amt.example.com and is not yet marked (the lead's file)."""
     text = README.read_text(encoding="utf-8")
@@ -77,6 +93,7 @@ def _params() -> list[object]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", _params())
+@pytest.mark.usefixtures("isolated_logging")
 def test_python_blocks_run(path: Path, served_emulator: str) -> None:
     blocks = extract_blocks(path.read_text(encoding="utf-8"), _rel(path))
     run_blocks(blocks, {"__name__": "__docs__"})
