@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import logging
 
-    from amtopcon.testing._server import EmulatorServer
+    from amtopcon.testing import EmulatorServer
 
 DEFAULT_PORT = 4004
 
@@ -103,9 +103,16 @@ def _serve(args: argparse.Namespace) -> int:
 
     from amtopcon.cli._errors import UsageError
     from amtopcon.errors import ConfigError
-    from amtopcon.testing import Catalog, Emulator, MemoryStore, Store
-    from amtopcon.testing._server import EmulatorServer, NotLoopbackError, check_loopback, served_clock
-    from amtopcon.testing._sqlite import SQLiteStore, StoreError
+    from amtopcon.testing import (
+        Catalog,
+        Emulator,
+        EmulatorServer,
+        MemoryStore,
+        SQLiteStore,
+        Store,
+        StoreError,
+        persistent_clock,
+    )
 
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together (both for HTTPS, neither for HTTP)")
@@ -117,8 +124,8 @@ def _serve(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise UsageError(f"{option} {path}: cannot read it: {exc.strerror or exc}") from None
     try:
-        check_loopback(args.host)
-    except NotLoopbackError as exc:
+        EmulatorServer.check_host(args.host)
+    except ValueError as exc:
         raise UsageError(f"--host {args.host}: the emulator listens on loopback only (127.0.0.1 or ::1)") from exc
     if args.verbose:
         handler = logging.StreamHandler(sys.stderr)
@@ -137,7 +144,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--db: {exc}") from None
     try:
         try:
-            clock = served_clock(store, args.speed)
+            clock = persistent_clock(store, args.speed)
         except ValueError as exc:
             raise UsageError(f"--db: {exc}") from None
         emulator = Emulator(catalog=catalog, clock=clock, store=store)

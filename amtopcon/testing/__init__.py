@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from amtopcon.testing._clocks import DEFAULT_EPOCH, EmulatorClock, SpeedClock, VirtualClock
     from amtopcon.testing._engine import BASE_URL, Drop, Emulator, EmulatorResponse, RecordedRequest
     from amtopcon.testing._faults import Fault, Faults
+    from amtopcon.testing._server import EmulatorServer, persistent_clock
+    from amtopcon.testing._sqlite import SQLiteStore, StoreError
     from amtopcon.testing._store import FIRST_BATCH_REQUEST_ID, MemoryStore, RequestRecord, Store
 
 _LAZY = {
@@ -47,6 +49,10 @@ _LAZY = {
     "RecordedRequest": "amtopcon.testing._engine",
     "Fault": "amtopcon.testing._faults",
     "Faults": "amtopcon.testing._faults",
+    "EmulatorServer": "amtopcon.testing._server",
+    "persistent_clock": "amtopcon.testing._server",
+    "SQLiteStore": "amtopcon.testing._sqlite",
+    "StoreError": "amtopcon.testing._sqlite",
     "FIRST_BATCH_REQUEST_ID": "amtopcon.testing._store",
     "MemoryStore": "amtopcon.testing._store",
     "RequestRecord": "amtopcon.testing._store",
@@ -62,16 +68,20 @@ __all__ = [
     "Emulator",
     "EmulatorClock",
     "EmulatorResponse",
+    "EmulatorServer",
     "Fault",
     "Faults",
     "JobScript",
     "MemoryStore",
     "RecordedRequest",
     "RequestRecord",
+    "SQLiteStore",
     "SpeedClock",
     "Step",
     "Store",
+    "StoreError",
     "VirtualClock",
+    "persistent_clock",
 ]
 
 

@@ -40,7 +40,7 @@ __all__ = [
     "EmulatorServer",
     "NotLoopbackError",
     "check_loopback",
-    "served_clock",
+    "persistent_clock",
 ]
 
 logger = logging.getLogger("amtopcon.testing.server")
@@ -82,7 +82,7 @@ def check_loopback(host: str) -> str:
     return str(address)
 
 
-def served_clock(store: Store, speed: float, *, wall: float | None = None) -> SpeedClock:
+def persistent_clock(store: Store, speed: float, *, wall: float | None = None) -> SpeedClock:
     """A `SpeedClock` whose time line is kept in the store, so a restarted server continues it.
 
     Wall time keeps running while the server is down: a job's state after a restart is
@@ -394,6 +394,11 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
         self._serving = threading.Event()
         self._closed = False
+
+    @staticmethod
+    def check_host(host: str) -> str:
+        """Return `host` when it is a loopback address (`127.0.0.0/8`, `::1`, `localhost`); else raise `ValueError`."""
+        return check_loopback(host)
 
     @property
     def scheme(self) -> str:

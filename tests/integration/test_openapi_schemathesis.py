@@ -19,9 +19,7 @@ import httpx
 import pytest
 
 from amtopcon import _wire
-from amtopcon.testing import Emulator, SpeedClock
-from amtopcon.testing._server import EmulatorServer
-from amtopcon.testing._sqlite import SQLiteStore
+from amtopcon.testing import Emulator, EmulatorServer, SpeedClock, SQLiteStore
 
 pytest.importorskip("schemathesis")
 

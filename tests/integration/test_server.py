@@ -19,7 +19,7 @@ import pytest
 
 from amtopcon import Client, CompletionCode, _wire
 from amtopcon.errors import APIConnectionError, APITimeoutError, AuthenticationError
-from amtopcon.testing import Emulator, MemoryStore, VirtualClock
+from amtopcon.testing import Emulator, MemoryStore, SQLiteStore, VirtualClock
 from amtopcon.testing._server import (
     META_EPOCH,
     META_ORIGIN,
@@ -27,9 +27,8 @@ from amtopcon.testing._server import (
     EmulatorServer,
     NotLoopbackError,
     check_loopback,
-    served_clock,
+    persistent_clock,
 )
-from amtopcon.testing._sqlite import SQLiteStore
 
 USER, PASSWORD = "ocadm", "opconxps"
 
@@ -220,9 +219,9 @@ def test_tls_needs_both_files(emulator: Emulator, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the served clock
 
 
-def test_the_served_clock_starts_its_time_line_in_the_store() -> None:
+def test_the_persistent_clock_starts_its_time_line_in_the_store() -> None:
     store = MemoryStore()
-    clock = served_clock(store, 10, wall=1000.0)
+    clock = persistent_clock(store, 10, wall=1000.0)
     assert clock.speed == 10.0
     assert clock.origin == 1000.0
     assert clock.epoch.timestamp() == 1000.0
@@ -233,17 +232,17 @@ def test_the_served_clock_starts_its_time_line_in_the_store() -> None:
 def test_a_restart_continues_the_time_line_counting_the_downtime(tmp_path: Path) -> None:
     path = tmp_path / "emu.sqlite"
     with SQLiteStore(path) as store:
-        served_clock(store, 10, wall=1000.0)
+        persistent_clock(store, 10, wall=1000.0)
     with SQLiteStore(path) as store:
-        again = served_clock(store, 10, wall=1005.0)  # down for 5 s: the clock reads 50 s as if it had run
+        again = persistent_clock(store, 10, wall=1005.0)  # down for 5 s: the clock reads 50 s as if it had run
         assert again.origin == 1000.0
         assert again.epoch.timestamp() == 1000.0
 
 
 def test_a_restart_at_another_speed_continues_from_the_reading_at_the_restart() -> None:
     store = MemoryStore()
-    served_clock(store, 10, wall=1000.0)
-    faster = served_clock(store, 20, wall=1005.0)  # it read 50 s at the restart
+    persistent_clock(store, 10, wall=1000.0)
+    faster = persistent_clock(store, 20, wall=1005.0)  # it read 50 s at the restart
     assert faster.origin == pytest.approx(1002.5)  # (1005 - 1002.5) * 20 == 50
     assert faster.epoch.timestamp() == 1000.0  # earlier timestamps do not move
     assert store.get_meta(META_EPOCH) == "1000.0"
@@ -253,9 +252,9 @@ def test_a_broken_stored_clock_is_a_clear_error() -> None:
     store = MemoryStore()
     store.set_meta(META_ORIGIN, "yesterday")
     with pytest.raises(ValueError, match=r"clock\.origin"):
-        served_clock(store, 1)
+        persistent_clock(store, 1)
     with pytest.raises(ValueError, match="speed"):
-        served_clock(MemoryStore(), 0)
+        persistent_clock(MemoryStore(), 0)
 
 
 # --------------------------------------------------------------------------- the command's argument checks

@@ -11,8 +11,7 @@ import pytest
 
 from amtopcon import Client, CompletionCode
 from amtopcon.errors import APIConnectionError, APITimeoutError
-from amtopcon.testing import Emulator, VirtualClock
-from amtopcon.testing._server import EmulatorServer
+from amtopcon.testing import Emulator, EmulatorServer, VirtualClock
 
 from ._emulator_process import ServedEmulator, run_cli
 
