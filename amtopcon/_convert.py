@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?"
-    r"(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"(Z|z|[+-]\d{2}(?::?\d{2}(?::?\d{2}(?:\.\d{1,6})?)?)?)?$"  # offsets with seconds: what isoformat() writes
 )
 _WCF = re.compile(r"^\\?/Date\((-?\d{1,15})([+-]\d{4})?\)\\?/$")
 
@@ -41,11 +41,13 @@ def _offset(text: str) -> timezone:
     if text in ("Z", "z"):
         return UTC
     sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
-    if hours > 23 or minutes > 59:
+    main, _, fraction = text[1:].partition(".")
+    digits = main.replace(":", "")
+    hours, minutes, seconds = int(digits[:2]), int(digits[2:4] or 0), int(digits[4:6] or 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
         raise ValueError(f"bad UTC offset {text!r}")
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    micro = int(fraction.ljust(6, "0")) if fraction else 0
+    return timezone(sign * timedelta(hours=hours, minutes=minutes, seconds=seconds, microseconds=micro))
 
 
 def parse_timestamp(text: str) -> datetime:

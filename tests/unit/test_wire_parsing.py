@@ -40,6 +40,11 @@ PLUS2 = timezone(timedelta(hours=2))
         ("\\/Date(1495116014239)\\/", datetime(2017, 5, 18, 14, 0, 14, 239000, UTC)),
         ("/Date(-1000)/", datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)),
         (" 2017-05-18T14:00:14 ", datetime(2017, 5, 18, 14, 0, 14)),
+        ("1900-01-01T00:00:00+00:19:32", datetime(1900, 1, 1, tzinfo=timezone(timedelta(minutes=19, seconds=32)))),
+        (
+            "2017-05-18T14:00:14-01:00:00.500000",
+            datetime(2017, 5, 18, 14, 0, 14, tzinfo=timezone(-timedelta(hours=1, microseconds=500000))),
+        ),
     ],
 )
 def test_timestamps(text: str, expected: datetime) -> None:
@@ -66,6 +71,8 @@ def test_wcf_offset_only_picks_the_zone() -> None:
         "2017-05-18T25:00:00",
         "2017-05-18T14:00:14.12345678",
         "2017-05-18T14:00:14+25:00",
+        "2017-05-18T14:00:14+01:60",
+        "2017-05-18T14:00:14+01:00:60",
         "2017-05-18",
         "/Date(abc)/",
         "/Date(99999999999999999)/",
