@@ -171,6 +171,34 @@ def test_completion_code_table_matches_the_enum() -> None:
     assert table == expected
 
 
+def test_configuration_argument_table_matches_the_constructor() -> None:
+    import inspect
+
+    from amtopcon import AsyncClient, Client
+    from amtopcon._base import BaseClient
+
+    text = (DOCS / "guides" / "configuration.md").read_text(encoding="utf-8")
+    table = text[text.index("## Arguments") : text.index("## Environment variables")]
+    rows = re.findall(r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \| (.+?) \|", table, re.MULTILINE)
+    documented = {}
+    for first, second, default in rows:
+        for name in filter(None, (first, second)):
+            documented[name] = default.strip().strip("`")
+    parameters = dict(inspect.signature(BaseClient.__init__).parameters)
+    parameters.pop("self")
+    for cls in (Client, AsyncClient):
+        parameters["http_client"] = inspect.signature(cls.__init__).parameters["http_client"]
+        assert set(documented) == set(parameters)
+    for name, parameter in parameters.items():
+        doc = documented[name]
+        if parameter.default is inspect.Parameter.empty:
+            assert doc == "(required)", name
+        elif doc.endswith("()"):
+            assert parameter.default is None, name  # None stands for a fresh PollPolicy() / Clock()
+        else:
+            assert doc == repr(parameter.default), name
+
+
 def test_wire_contract_page_is_the_design_document() -> None:
     """docs/reference/wire-contract.md is a copy of the shared design document when it is at hand."""
     shared = ROOT.parent / "shared" / "design" / "wire-contract.md"
