@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import ssl
 from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ USER = "ocadm"
 PASSWORD = "Pa55-w0rd-SECRET-9e4b"
 TOKEN = "tok-SECRET-51c2d7"  # the fake server's tokens start with this
 WALL0 = 1_700_000_000.0
+TLS = ssl.create_default_context()  # built once: loading the CA store per client is slow
 
 
 class FakeClock(Clock):
@@ -174,6 +176,7 @@ def make_client(
     kwargs.setdefault("username", USER)
     kwargs.setdefault("password", PASSWORD)
     kwargs.setdefault("clock", FakeClock())
+    kwargs.setdefault("verify", TLS)
     if handler is not None:
         transport = httpx.MockTransport(handler)
         kwargs["http_client"] = (

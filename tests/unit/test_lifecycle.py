@@ -1,0 +1,117 @@
+"""`with_options()` shares the pool and the token; clients close what they opened, never
+an injected `http_client`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from amtopcon import AsyncClient, Client
+
+from ._support import BASE, FakeServer, call, close, function_of, make_client
+
+pytestmark = pytest.mark.anyio
+
+
+def injected(flavour: str, server: FakeServer) -> Any:
+    transport = httpx.MockTransport(server.handler)
+    return httpx.Client(transport=transport) if flavour == "sync" else httpx.AsyncClient(transport=transport)
+
+
+async def test_with_options_shares_the_pool_and_the_token(httpx_mock: HTTPXMock, flavour: str) -> None:
+    server = FakeServer()
+    httpx_mock.add_callback(server.handler, is_reusable=True)
+    client = make_client(flavour)  # it opens (and owns) its pool
+    await call(client, "monitor_job", 1)
+    copy = client.with_options(timeout=5, max_retries=0, headers={"X-Copy": "1"})
+    assert type(copy) is type(client)
+    assert copy._http is client._http  # one connection pool
+    assert copy.timeout == httpx.Timeout(5.0) and copy.max_retries == 0
+    assert client.timeout != copy.timeout and client.max_retries == 3  # the original is unchanged
+    await call(copy, "monitor_job", 2)
+    await call(copy.with_options(total_timeout=None), "get_messages", 2)
+    assert server.logons == 1  # one Logon for the client and its copies
+    assert server.requests[-2].headers["X-Copy"] == "1"
+    server.expire()
+    await call(copy, "monitor_job", 3)  # the copy logs on again for everyone
+    await call(client, "monitor_job", 4)
+    assert server.logons == 2
+    await close(copy)
+    assert not client._http.is_closed  # closing a copy leaves the shared pool open
+    await call(client, "monitor_job", 5)
+    await close(client)
+    assert client._http.is_closed
+
+
+async def test_other_credentials_log_on_for_themselves(flavour: str) -> None:
+    server = FakeServer()
+    client = make_client(flavour, server.handler)
+    await call(client, "monitor_job", 1)
+    other = client.with_options(username="someone")
+    with pytest.raises(Exception, match="logon refused"):
+        await call(other, "monitor_job", 1)  # its own Logon, refused by the server
+    assert [function_of(r) for r in server.requests] == ["Logon", "MonitorJob", "Logon"]
+    await close(client)
+
+
+async def test_an_injected_http_client_is_not_closed(flavour: str) -> None:
+    server = FakeServer()
+    http = injected(flavour, server)
+    client = make_client(flavour, http_client=http)
+    await call(client, "heartbeat")
+    await close(client)
+    assert not http.is_closed
+    if flavour == "sync":
+        with make_client(flavour, http_client=http) as c:
+            c.heartbeat()
+        http.close()
+    else:
+        async with make_client(flavour, http_client=http) as c:
+            await c.heartbeat()
+        await http.aclose()
+    assert http.is_closed is True
+
+
+def test_the_sync_context_manager_closes_what_it_opened() -> None:
+    with Client(BASE) as client:
+        assert isinstance(client, Client)
+        http = client._http
+        assert not http.is_closed
+    assert http.is_closed
+
+
+async def test_the_async_context_manager_closes_what_it_opened() -> None:
+    async with AsyncClient(BASE) as client:
+        assert isinstance(client, AsyncClient)
+        http = client._http
+        assert not http.is_closed
+    assert http.is_closed
+
+
+def test_closing_twice_is_harmless() -> None:
+    client = Client(BASE)
+    client.close()
+    client.close()
+
+
+async def test_a_copy_of_a_client_with_an_injected_pool_does_not_close_it(flavour: str) -> None:
+    server = FakeServer()
+    http = injected(flavour, server)
+    client = make_client(flavour, http_client=http)
+    copy = client.with_options(max_retries=1)
+    assert copy._http is http
+    await close(copy)
+    await close(client)
+    assert not http.is_closed
+    if flavour == "sync":
+        http.close()
+    else:
+        await http.aclose()
+
+
+def test_reprs_are_readable(flavour: str) -> None:
+    client = make_client(flavour)
+    assert repr(client) == f"{type(client).__name__}(base_url='{BASE}', username='ocadm')"
