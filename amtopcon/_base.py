@@ -586,6 +586,9 @@ def action_wire_request(
         return start_request(application, job, **start_kwargs).to_request()
     if batch_request_id is None:
         raise ValidationError(f"batch_request_id: {action} needs the job's BatchRequestId", field="batch_request_id")
+    unused = [k for k, v in {"application": application, "job": job, **start_kwargs}.items() if v is not None]
+    if unused:  # START's arguments would be silently dropped: say so instead
+        raise ValidationError(f"{unused[0]}: not used by {action}", field=unused[0])
     return _wire.action_request(action, batch_request_id)
 
 

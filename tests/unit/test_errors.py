@@ -216,3 +216,28 @@ def test_error_reprs_and_strs_are_readable() -> None:
     assert str(err) == "HTTP 404 JOB_NOT_FOUND: no job X [request abc]"
     err.attempts = 3
     assert str(err).endswith("(after 3 attempts)")
+
+
+HEARTBEAT_ANSWERS: dict[str, Any] = {
+    "other-status": lambda _: httpx.Response(200, json={"Status": "DOWN"}),
+    "lower-case-ok": lambda _: httpx.Response(200, json={"Status": "ok"}),
+    "empty-object": lambda _: httpx.Response(200, json={}),
+    "not-json": lambda _: httpx.Response(200, content=b"OK"),
+    "204": lambda _: httpx.Response(204),
+    "503": lambda _: httpx.Response(503, json=w.error_body(w.E_SERVER_BUSY, "busy")),
+    "401": lambda _: httpx.Response(401),
+    "302": lambda _: httpx.Response(302, headers={"Location": "https://login.example/"}),
+    "ConnectError": httpx.ConnectError,
+    "ReadTimeout": httpx.ReadTimeout,
+    "RemoteProtocolError": httpx.RemoteProtocolError,
+}
+
+
+@pytest.mark.parametrize("answer", list(HEARTBEAT_ANSWERS))
+async def test_heartbeat_is_false_for_anything_else(flavour: str, answer: str) -> None:
+    server = FakeServer()
+    server.plan(w.HEARTBEAT, HEARTBEAT_ANSWERS[answer])
+    client = make_client(flavour, server.handler, max_retries=0)
+    assert await call(client, "heartbeat") is False
+    assert await call(client, "heartbeat") is True  # the next plain {"Status": "OK"}
+    await close(client)

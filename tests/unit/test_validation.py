@@ -101,6 +101,23 @@ async def test_bad_get_messages_arguments(
     assert httpx_mock.get_requests() == []
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"application": "DEMO2"}, "application"), ({"job": "J"}, "job"), ({"parameters": ["p"]}, "parameters")],
+)
+@pytest.mark.parametrize("action", ["STOP", "KILL"])
+async def test_start_arguments_on_stop_are_refused(
+    httpx_mock: HTTPXMock, flavour: str, action: str, kwargs: dict[str, Any], field: str
+) -> None:
+    client = make_client(flavour)
+    with pytest.raises(ValidationError) as info:
+        await call(client, "job_action", action, batch_request_id=2112, **kwargs)
+    await close(client)
+    assert info.value.field == field
+    assert action in str(info.value)
+    assert httpx_mock.get_requests() == []
+
+
 @pytest.mark.parametrize("action", ["RESTART", "", 5, None])
 async def test_bad_actions(httpx_mock: HTTPXMock, flavour: str, action: Any) -> None:
     client = make_client(flavour)

@@ -235,11 +235,18 @@ async def test_every_attempt_has_a_fresh_request_id(httpx_mock: HTTPXMock, flavo
 
 async def test_user_headers_cannot_duplicate_ours(httpx_mock: HTTPXMock, flavour: str) -> None:
     httpx_mock.add_response(json={"Status": "OK"})
-    client = make_client(flavour, headers={"user-agent": "mine/1.0", "x-request-id": "fixed"})
+    add_logon(httpx_mock)
+    httpx_mock.add_response(json=STATUS)
+    forged = {"user-agent": "mine/1.0", "x-request-id": "fixed", "x-amt-logontoken": "forged"}
+    client = make_client(flavour, headers=forged)
     await call(client, "heartbeat")
+    await call(client, "monitor_job", 2112)
     await close(client)
-    (request,) = httpx_mock.get_requests()
-    check_headers(request, token=None)
+    heartbeat, logon, monitor = httpx_mock.get_requests()
+    check_headers(heartbeat, token=None)  # a caller's token header is never sent on HeartBeat or Logon
+    check_logon(logon)
+    check_headers(monitor, token=TOKEN)  # ... and never next to ours
+    assert len(monitor.headers.get_list(w.H_TOKEN)) == 1
 
 
 async def test_a_base_url_without_trailing_slash(httpx_mock: HTTPXMock, flavour: str) -> None:
