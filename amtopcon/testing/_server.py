@@ -8,8 +8,11 @@ keeps its state in SQLite; an ASGI stack (uvicorn, hypercorn) or a framework wou
 dependencies, and their speed buys nothing at this load. A thread per connection also
 makes fault injection literal: a delay sleeps in that thread, a drop closes its socket.
 
-The engine is not thread-safe by contract, so every `handle()` call runs under one lock;
-a delay is slept outside it, so a slow answer does not hold up the others.
+Every `handle()` call runs under one lock (the engine answers one request at a time);
+an injected delay is slept outside it, so a slow answer does not hold up the others. An
+injected drop closes the connection without an answer. Over a socket both kinds of drop
+look the same to a client (the request was sent, no answer came); only the in-process
+door can also fake a connection that was never made.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from amtopcon import _wire
 from amtopcon._version import __version__
 from amtopcon.testing._clocks import SpeedClock
+from amtopcon.testing._engine import Drop
 from amtopcon.testing._store import Store
 
 __all__ = [
@@ -144,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = f"amtopcon-emulator/{__version__}"
     sys_version = ""
     error_content_type = _wire.JSON_TYPE
-    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
+    disable_nagle_algorithm = True  # small answers go out at once, never held back for a delayed ACK
 
     def version_string(self) -> str:
         """The `Server` header."""
@@ -241,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
                 clock.sleep(delay)
             else:
                 time.sleep(delay)
-        if not hasattr(answer, "status"):  # a Drop: break the connection without a word
+        if isinstance(answer, Drop):  # break the connection without a word
             self.close_connection = True
             self._log(method, path, "dropped", started)
             return
