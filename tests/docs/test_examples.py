@@ -57,8 +57,7 @@ def test_sync_run_exits_1_for_a_failed_job() -> None:
 
 @pytest.fixture
 def served_url() -> Iterator[str]:
-    from amtopcon.testing import Emulator, SpeedClock
-    from amtopcon.testing._server import EmulatorServer
+    from amtopcon.testing import Emulator, EmulatorServer, SpeedClock
 
     with EmulatorServer(Emulator(clock=SpeedClock(300.0)), "127.0.0.1", 0) as server:
         yield server.url

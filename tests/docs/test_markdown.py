@@ -35,8 +35,7 @@ def _rel(path: Path) -> str:
 @pytest.fixture
 def served_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh emulator served on loopback; the environment points `Client.from_env()` at it."""
-    from amtopcon.testing import Emulator, SpeedClock
-    from amtopcon.testing._server import EmulatorServer
+    from amtopcon.testing import Emulator, EmulatorServer, SpeedClock
 
     server = EmulatorServer(Emulator(clock=SpeedClock(SPEED)), "127.0.0.1", 0).start()
     try:
