@@ -59,10 +59,10 @@ class AsyncClient(BaseClient, AsyncJobMethods):
         await self.aclose()
 
     # -- the loop
-    async def _send(self, wreq: _wire.WireRequest) -> tuple[CallState, Done]:
-        call = CallState(self, wreq)
+    async def _send(self, wreq: _wire.WireRequest, deadline: float | None = None) -> tuple[CallState, Done]:
+        call = CallState(self, wreq, deadline)
         while True:
-            token = await self._token() if wreq.needs_token else None
+            token = await self._token(call.deadline) if wreq.needs_token else None
             request = call.build(self._http, token)
             try:
                 response = await self._http.send(request)
@@ -73,7 +73,7 @@ class AsyncClient(BaseClient, AsyncJobMethods):
             if isinstance(step, Done):
                 return call, step
             if isinstance(step, Relogon):
-                await self._relogon(step.stale)
+                await self._relogon(step.stale, call.deadline)
             else:
                 await self._clock.asleep(step.seconds)
 
@@ -83,23 +83,23 @@ class AsyncClient(BaseClient, AsyncJobMethods):
         lock: anyio.Lock = self._auth.async_lock
         return lock
 
-    async def _token(self) -> str:
+    async def _token(self, deadline: float | None = None) -> str:
         token = self._auth.token.value
         if token:
             return token
         async with self._lock():
             if not self._auth.token.value:
-                await self._logon()
+                await self._logon(deadline)
             return self._auth.token.value or ""
 
-    async def _relogon(self, stale: str | None) -> None:
+    async def _relogon(self, stale: str | None, deadline: float | None = None) -> None:
         async with self._lock():
             if self._auth.token.value in (stale, None):
-                await self._logon()
+                await self._logon(deadline)
 
-    async def _logon(self) -> None:
+    async def _logon(self, deadline: float | None = None) -> None:
         user, password = self._credentials()
-        call, done = await self._send(_wire.logon_request(user, password))
+        call, done = await self._send(_wire.logon_request(user, password), deadline)
         self._auth.token.value = call.decode(done.response, _wire.parse_logon)
         self._auth.logons += 1
 

@@ -195,13 +195,15 @@ Step = Done | Sleep | Relogon
 class CallState:
     """The retry state machine of one call: attempts, deadline, what may be repeated."""
 
-    def __init__(self, client: BaseClient, wreq: _wire.WireRequest) -> None:
+    def __init__(self, client: BaseClient, wreq: _wire.WireRequest, deadline: float | None = None) -> None:
         self.client = client
         self.wreq = wreq
         self.clock = client._clock
         self.started = self.clock.now()
         total = client._total_timeout
         self.deadline = None if total is None else self.started + total
+        if deadline is not None:  # a Logon made for a call shares that call's deadline
+            self.deadline = deadline if self.deadline is None else min(self.deadline, deadline)
         self.attempts = 0
         self.retries = 0
         self.relogged = False

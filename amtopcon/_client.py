@@ -68,10 +68,10 @@ class Client(BaseClient, SyncJobMethods):
         self.close()
 
     # -- the loop
-    def _send(self, wreq: _wire.WireRequest) -> tuple[CallState, Done]:
-        call = CallState(self, wreq)
+    def _send(self, wreq: _wire.WireRequest, deadline: float | None = None) -> tuple[CallState, Done]:
+        call = CallState(self, wreq, deadline)
         while True:
-            token = self._token() if wreq.needs_token else None
+            token = self._token(call.deadline) if wreq.needs_token else None
             request = call.build(self._http, token)
             try:
                 response = self._http.send(request)
@@ -82,27 +82,27 @@ class Client(BaseClient, SyncJobMethods):
             if isinstance(step, Done):
                 return call, step
             if isinstance(step, Relogon):
-                self._relogon(step.stale)
+                self._relogon(step.stale, call.deadline)
             else:
                 self._clock.sleep(step.seconds)
 
-    def _token(self) -> str:
+    def _token(self, deadline: float | None = None) -> str:
         token = self._auth.token.value
         if token:
             return token
         with self._auth.thread_lock:
             if not self._auth.token.value:
-                self._logon()
+                self._logon(deadline)
             return self._auth.token.value or ""
 
-    def _relogon(self, stale: str | None) -> None:
+    def _relogon(self, stale: str | None, deadline: float | None = None) -> None:
         with self._auth.thread_lock:
             if self._auth.token.value in (stale, None):
-                self._logon()
+                self._logon(deadline)
 
-    def _logon(self) -> None:
+    def _logon(self, deadline: float | None = None) -> None:
         user, password = self._credentials()
-        call, done = self._send(_wire.logon_request(user, password))
+        call, done = self._send(_wire.logon_request(user, password), deadline)
         self._auth.token.value = call.decode(done.response, _wire.parse_logon)
         self._auth.logons += 1
 

@@ -447,6 +447,8 @@ def test_verify_false_warns_once() -> None:
     shown = insecure(records)
     assert len(shown) == 1
     assert "verify=False" in shown[0]
+    (record,) = [r for r in records if issubclass(r.category, _base.InsecureTransportWarning)]
+    assert record.filename == __file__  # the warning points at the caller's line
 
 
 def test_credentials_over_plain_http_warn_once() -> None:

@@ -215,16 +215,17 @@ async def test_retry_after_is_honoured(flavour: str, status: int, kind: str, for
     assert len(server.calls(target(kind))) == 2
 
 
+@pytest.mark.parametrize("status", [429, 503])
 @pytest.mark.parametrize("value", ["61", "3600", "http-date"])
 @pytest.mark.parametrize("kind", ["MonitorJob", "START", "KILL"])
-async def test_a_retry_after_over_60_s_is_not_waited_out(flavour: str, value: str, kind: str) -> None:
+async def test_a_retry_after_over_60_s_is_not_waited_out(flavour: str, value: str, kind: str, status: int) -> None:
     clock = FakeClock()
     server = FakeServer()
     header = http_date(clock, 90) if value == "http-date" else value
-    server.plan(target(kind), status_response(429, retry_after=header))
+    server.plan(target(kind), status_response(status, retry_after=header))
     client = make_client(flavour, server.handler, clock=clock)
     method, args, kwargs = CALLS[kind]
-    with pytest.raises(RateLimitError) as info:
+    with pytest.raises(RateLimitError if status == 429 else InternalServerError) as info:
         await call(client, method, *args, **kwargs)
     await close(client)
     assert info.value.retry_after == (90.0 if value == "http-date" else float(value))
@@ -436,3 +437,39 @@ def test_classification() -> None:
     for status in (400, 401, 403, 404, 409, 418):
         assert not _retry.retryable("read", status=status)
         assert not _retry.retryable("start", status=status)
+
+
+async def test_a_logon_inside_a_call_shares_its_deadline(flavour: str) -> None:
+    """A new Logon after a 401 is part of the call: total_timeout bounds it too."""
+    clock = FakeClock()
+    server = FakeServer()
+    client = make_client(flavour, server.handler, clock=clock, timeout=30, total_timeout=45, max_retries=10)
+    await call(client, "monitor_job", 1)
+    server.expire()
+
+    def slow_401(request: httpx.Request) -> httpx.Response:
+        clock.advance(40)
+        return status_response(401)
+
+    server.plan(w.MONITOR_JOB, slow_401)
+    server.plan(w.LOGON, *[hang(clock)] * 10)
+    begin = clock.now()
+    with pytest.raises(APITimeoutError):
+        await call(client, "monitor_job", 1)
+    await close(client)
+    assert clock.now() - begin <= 45.0 + 1e-9
+    assert server.calls(w.LOGON)[-1].extensions["timeout"]["read"] <= 5.0
+
+
+async def test_the_first_logon_counts_against_the_call(flavour: str) -> None:
+    clock = FakeClock()
+    server = FakeServer()
+    server.plan(w.LOGON, *[hang(clock)] * 10)
+    client = make_client(flavour, server.handler, clock=clock, timeout=30, total_timeout=45, max_retries=10)
+    begin = clock.now()
+    with pytest.raises(APITimeoutError) as info:
+        await call(client, "get_messages", 1)
+    await close(client)
+    assert clock.now() - begin <= 45.0 + 1e-9
+    assert "Logon" in str(info.value)
+    assert not server.calls(w.GET_MESSAGES)
