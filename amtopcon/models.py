@@ -319,18 +319,26 @@ class JobResult(_Serializable):
         )
 
 
+def _task_value(name: object, value: object) -> TaskValue:
+    if name is None or value is None:  # never send the text "None"
+        from amtopcon.errors import ValidationError
+
+        raise ValidationError(f"task_values: {name!r} has no value (None)", field="task_values")
+    return TaskValue(str(name), str(value))
+
+
 def task_values_from(values: Mapping[str, str] | Sequence[TaskValue] | None) -> tuple[TaskValue, ...]:
     """Normalise `task_values=` (a mapping or a sequence of `TaskValue`) to a tuple."""
     if values is None:
         return ()
     if isinstance(values, Mapping):
-        return tuple(TaskValue(str(k), str(v)) for k, v in values.items())
+        return tuple(_task_value(k, v) for k, v in values.items())
     out = []
     for item in values:
         if isinstance(item, TaskValue):
             out.append(item)
         elif isinstance(item, (tuple, list)) and len(item) == 2:
-            out.append(TaskValue(str(item[0]), str(item[1])))
+            out.append(_task_value(item[0], item[1]))
         else:
             from amtopcon.errors import ValidationError
 
