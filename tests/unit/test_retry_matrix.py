@@ -8,7 +8,9 @@ resent, what is not, that START keeps its TaskId, and how delays and deadlines b
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import time
 import uuid
 from typing import Any
 
@@ -52,6 +54,23 @@ FAILURES: dict[str, tuple[Any, type[AmtOpConError]]] = {
 # or was refused unprocessed.
 START_RESENT = {"ConnectError", "ConnectTimeout", "PoolTimeout", "429", "503"}
 KINDS = ["Logon", "HeartBeat", "MonitorJob", "GetMessages", "START", "STOP", "KILL"]
+
+
+@pytest.fixture(autouse=True)
+def no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every wait goes through the client's clock: a real sleep fails the test."""
+    real = asyncio.sleep
+
+    def sync_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds}s of real time")
+
+    async def async_sleep(seconds: float, *args: Any) -> Any:
+        if seconds > 0:
+            raise AssertionError(f"slept {seconds}s of real time")
+        return await real(0, *args)
+
+    monkeypatch.setattr(time, "sleep", sync_sleep)
+    monkeypatch.setattr(asyncio, "sleep", async_sleep)
 
 
 def target(kind: str) -> str:
