@@ -65,29 +65,8 @@ def isolated_logging() -> Iterator[None]:
         ours.propagate = saved[4]
 
 
-def _readme_awaits_lead() -> bool:
-    """The README's "Use" block talks to amt.example.com and is not yet marked (the lead's file)."""
-    text = README.read_text(encoding="utf-8")
-    return any(
-        "amt.example.com" in b.code and b.runnable and "from_env" not in b.code
-        for b in extract_blocks(text, "README.md")
-    )
-
-
 def _params() -> list[object]:
-    params: list[object] = []
-    for path in PAGES:
-        marks = []
-        if path == README and _readme_awaits_lead():
-            marks.append(
-                pytest.mark.xfail(
-                    reason="README's Use block talks to amt.example.com: to be marked not-runnable or "
-                    "switched to Client.from_env() by the lead",
-                    strict=True,
-                )
-            )
-        params.append(pytest.param(path, id=_rel(path), marks=marks))
-    return params
+    return [pytest.param(path, id=_rel(path)) for path in PAGES]
 
 
 @pytest.mark.slow
