@@ -573,6 +573,11 @@ def start_request(
     ).validate()
 
 
+_START_OPTIONS: frozenset[str] = frozenset(
+    {"parameters", "task_values", "run_as", "file_name", "submit_user", "station", "queue", "task_id"}
+)
+
+
 def action_wire_request(
     action: str, *, application: Any, job: Any, batch_request_id: Any, start_kwargs: Mapping[str, Any]
 ) -> _wire.WireRequest:
@@ -580,6 +585,12 @@ def action_wire_request(
     if not isinstance(action, str) or action.upper() not in _wire.ACTIONS:
         raise ValidationError(f"action: expected START, STOP or KILL, got {action!r}", field="action")
     action = action.upper()
+    unknown = sorted(set(start_kwargs) - _START_OPTIONS)
+    if unknown:
+        raise ValidationError(
+            f"{unknown[0]}: not an option of job_action (START takes {', '.join(sorted(_START_OPTIONS))})",
+            field=unknown[0],
+        )
     if action == "START":
         if batch_request_id is not None:
             raise ValidationError("batch_request_id: not used by START", field="batch_request_id")

@@ -232,3 +232,21 @@ def test_with_options_refuses_unknown_options(flavour: str) -> None:
     with pytest.raises(ValidationError) as info:
         client.with_options(timeout=-5)
     assert info.value.field == "timeout"
+
+
+def test_unknown_job_action_keyword_is_a_validation_error_naming_it() -> None:
+    import httpx
+
+    from amtopcon import Client
+    from amtopcon.errors import ValidationError
+
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(500))
+    client = Client(
+        "https://amt.test/AmtOpConService/", username="u", password="p", http_client=httpx.Client(transport=transport)
+    )
+    with pytest.raises(ValidationError) as info:
+        client.job_action("START", application="DEMO2", job="REPORTTEST01", paramters=["x"])
+    assert info.value.field == "paramters"
+    assert "paramters" in str(info.value)
+    assert sent == []
