@@ -8,6 +8,7 @@ server answer of the wrong shape becomes a typed error rather than a silent coer
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
@@ -37,6 +38,7 @@ class StructureFailure(Exception):
         self.detail = detail
 
 
+@functools.lru_cache(maxsize=256)
 def _offset(text: str) -> timezone:
     if text in ("Z", "z"):
         return UTC
@@ -63,11 +65,17 @@ def parse_timestamp(text: str) -> datetime:
     text = text.strip()
     m = _ISO.match(text)
     if m:
-        year, month, day, hour, minute = (int(m.group(i)) for i in range(1, 6))
-        second = int(m.group(6) or 0)
-        frac = (m.group(7) or "").ljust(6, "0")[:6]
-        tz = _offset(m.group(8)) if m.group(8) else None
-        return datetime(year, month, day, hour, minute, second, int(frac), tzinfo=tz)
+        year, month, day, hour, minute, second, frac, offset = m.groups()
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            int(frac[:6].ljust(6, "0")) if frac else 0,
+            tzinfo=_offset(offset) if offset else None,
+        )
     m = _WCF.match(text)
     if m:
         millis = int(m.group(1))
