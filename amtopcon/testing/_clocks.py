@@ -7,11 +7,17 @@ time line as the emulator. Clock seconds become timestamps through the clock's `
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time as _time
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from amtopcon._clock import Clock
+
+if TYPE_CHECKING:  # pragma: no cover
+    import anyio
 
 __all__ = ["DEFAULT_EPOCH", "EmulatorClock", "SpeedClock", "VirtualClock"]
 
@@ -36,23 +42,113 @@ class EmulatorClock(Clock):
         return self.epoch.timestamp() + self.now()
 
 
-class VirtualClock(EmulatorClock):
-    """A clock that moves only when told: `advance()`, or a sleep on it.
+class _Sleeper:
+    """One pending sleep on a `VirtualClock`: its wake-up time and how to wake it."""
 
-    `sleep(s)` and `await asleep(s)` advance the virtual time by `s` at once instead of
-    waiting (the async one still yields to the event loop once), so a client polling an
-    hour-long job through it finishes in milliseconds. Thread-safe.
+    __slots__ = ("event", "gone", "seq", "wake", "woken")
+
+    def __init__(self, wake: float, seq: int, event: anyio.Event | None = None) -> None:
+        self.wake = wake
+        self.seq = seq
+        self.event = event  # async sleepers: set when woken or asked to drive
+        self.woken = False  # virtual time reached `wake`
+        self.gone = False  # cancelled before it woke
+
+    def __lt__(self, other: _Sleeper) -> bool:
+        return (self.wake, self.seq) < (other.wake, other.seq)
+
+
+class _Group:
+    """The async sleepers of one event loop, and the one of them that drives the clock."""
+
+    __slots__ = ("driver", "heap", "loop")
+
+    def __init__(self, loop: object) -> None:
+        self.loop = loop
+        self.heap: list[_Sleeper] = []
+        self.driver: _Sleeper | None = None
+
+    def earliest(self) -> _Sleeper | None:
+        """The pending sleeper that wakes first (drops woken and cancelled ones from the top)."""
+        heap = self.heap
+        while heap and (heap[0].woken or heap[0].gone):
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+
+def _running_loop() -> object:
+    """The running asyncio loop, or None on another backend (one loop per thread)."""
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class VirtualClock(EmulatorClock):
+    """A clock that moves only when told: `advance()`, or by sleeps on it, which overlap.
+
+    Sleeping on it never waits for the time asked. A sleep of `s` seconds wakes at
+    virtual time `now() + s`, and the clock jumps to the earliest pending wake-up only
+    once every sleeper is waiting, like trio's `MockClock` with autojump. So concurrent
+    sleeps overlap instead of adding up: 1,000 tasks each sleeping 1 s move the clock by
+    1 s, and 50 jobs polled at once take as much virtual time as one.
+
+    * Sequential code (one task, or one thread): `sleep(s)` / `await asleep(s)` advance
+      the clock by exactly `s`, as if nothing else ran, without waiting for anything
+      (a thread's first sleep while other threads exist may wait `thread_grace` real
+      seconds for them to join, see below; the clock reads the same afterwards).
+    * Async tasks (anyio, on asyncio or trio): the sleepers of one event loop take turns
+      driving it. Once nothing has happened on the clock (no sleep started, ended or
+      woken, no `advance()`) for `idle_checkpoints` trips in a row through the event
+      loop, i.e. the loop has nothing else to run, the clock jumps to the earliest
+      wake-up and the sleepers due wake together. A task still running holds the jump
+      back; a task blocked on real I/O or a real timer does not (the clock jumps
+      without it, as a lone sleep would).
+    * Threads (`sleep()`, e.g. a sync `Client` per worker of a thread pool): there is
+      no knowing which threads will sleep, so the clock goes by the threads that slept
+      on it in the last `thread_window` real seconds. A sleeping thread waits until
+      the clock reaches its wake-up. The clock jumps to the earliest waiting thread's
+      wake-up as soon as all those threads are waiting again and none joined them in
+      the last `thread_grace` real seconds (a thread's first sleep counts as joining
+      when other threads exist), or else once no thread has started or ended a sleep
+      for `thread_grace` real seconds. So the only thread of a process never waits,
+      threads sleeping side by side overlap, and a thread that sleeps only after the
+      others have gone ahead finds the clock moved on.
+    * `advance(s)` moves the clock at once and wakes every sleeper that is due (a thread
+      at once, an async sleeper at its loop's next trip).
+
+    Time never goes backwards: a jump only moves to a later wake-up. Threads and each
+    event loop's tasks jump separately; the clock is one, so a jump made by one of them
+    also wakes the sleepers of the others that it passed. Thread-safe.
 
     Args:
         start: the clock's initial reading in seconds.
         epoch: the aware datetime of clock second 0 (default 2026-01-05T08:00:00+00:00).
     """
 
+    #: Trips through the event loop with nothing happening on the clock before it jumps.
+    idle_checkpoints: int = 8
+    #: Real seconds without a thread starting or ending a sleep before it jumps for them.
+    thread_grace: float = 0.02
+    #: Real seconds for which a thread that slept on the clock is waited for.
+    thread_window: float = 0.5
+
     def __init__(self, start: float = 0.0, *, epoch: datetime = DEFAULT_EPOCH) -> None:
         if epoch.tzinfo is None:
             raise ValueError("epoch: expected an aware datetime")
         self._now = float(start)
         self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._seq = itertools.count()
+        self._activity = 0  # bumped whenever a sleep starts, ends or wakes, or the clock moves
+        self._active = _time.monotonic()  # real time of the last thread sleep starting or ending
+        self._groups: dict[int, _Group] = {}  # the async sleepers, per event-loop thread
+        self._threads: list[_Sleeper] = []  # heap of the sleeping threads
+        self._waiting: dict[int, _Sleeper] = {}  # thread id -> its pending sleep
+        self._thread_seen: dict[int, float] = {}  # thread id -> real time it last started or ended a sleep
+        self._joined = -1e300  # real time a thread joined the sleepers while other threads ran
         self.epoch = epoch
 
     def now(self) -> float:
@@ -61,25 +157,179 @@ class VirtualClock(EmulatorClock):
             return self._now
 
     def advance(self, seconds: float) -> float:
-        """Move the clock forward by `seconds` (>= 0); returns the new reading."""
-        if seconds < 0:
+        """Move the clock forward by `seconds` (>= 0) and wake the sleepers due; returns the new reading."""
+        if not seconds >= 0:
             raise ValueError(f"seconds: a clock only moves forward, got {seconds!r}")
         with self._lock:
-            self._now += float(seconds)
+            self._jump_to(self._now + float(seconds))
             return self._now
 
-    def sleep(self, seconds: float) -> None:
-        """Advance the virtual time by `seconds` instead of sleeping."""
-        if seconds > 0:
-            self.advance(seconds)
+    def _jump_to(self, moment: float) -> None:
+        """Move the clock to `moment` (never back) and wake the threads due (hold the lock)."""
+        self._now = max(self._now, moment)
+        self._activity += 1
+        woke = False
+        heap = self._threads
+        while heap and (heap[0].gone or heap[0].woken or heap[0].wake <= self._now):
+            first = heapq.heappop(heap)
+            if not (first.gone or first.woken):
+                first.woken = True
+                woke = True
+        if woke:
+            real = _time.monotonic()
+            for ident in [ident for ident, entry in self._waiting.items() if entry.woken]:
+                del self._waiting[ident]
+                self._thread_seen[ident] = real  # busy again: waited for until it sleeps or stays away
+            self._cond.notify_all()
 
+    # -- threads
+    def sleep(self, seconds: float) -> None:
+        """Sleep `seconds` of virtual time: at once when alone, else overlapping other threads' sleeps."""
+        if not seconds > 0:
+            return
+        me = threading.get_ident()
+        with self._lock:
+            entry = _Sleeper(self._now + seconds, next(self._seq))
+            heapq.heappush(self._threads, entry)
+            self._waiting[me] = entry
+            real = _time.monotonic()
+            if me not in self._thread_seen and (self._thread_seen or threading.active_count() > 1):
+                self._joined = real  # others may be about to sleep too: give them `thread_grace` to join
+            self._thread_seen[me] = self._active = real
+            self._activity += 1
+            try:
+                self._wait_thread(entry)
+            finally:
+                if not entry.woken:  # interrupted
+                    entry.gone = True
+                    self._waiting.pop(me, None)
+                    self._cond.notify_all()  # another thread may have to watch for quiet now
+                self._thread_seen[me] = self._active = _time.monotonic()
+                self._activity += 1
+
+    def _wait_thread(self, entry: _Sleeper) -> None:
+        """Block until `entry` wakes, jumping the clock when the threads are all waiting or quiet (hold the lock)."""
+        grace = self.thread_grace
+        while not entry.woken:
+            real = _time.monotonic()
+            if self._threads_all_waiting(real) or real - self._active >= grace:
+                first = self._earliest_thread()
+                if first is not None:
+                    self._jump_to(first.wake)
+                    self._active = real
+                continue
+            # The first in line watches for quiet (and for late joiners); the others wait for the clock to move.
+            if self._earliest_thread() is entry:
+                quiet = max(self._active, self._joined) + grace
+                self._cond.wait(min(max(quiet - real, 0.001), grace))
+            else:
+                self._cond.wait()
+
+    def _threads_all_waiting(self, real: float) -> bool:
+        """Whether every thread that slept on the clock lately is waiting now (hold the lock).
+
+        Not while threads still join (`thread_grace`); a lone thread of a lone thread process always is.
+        """
+        window = self.thread_window
+        seen = self._thread_seen
+        for ident in [i for i, t in seen.items() if real - t > window and i not in self._waiting]:
+            del seen[ident]
+        if real - self._joined < self.thread_grace:
+            return False
+        return all(ident in self._waiting for ident in seen)
+
+    def _earliest_thread(self) -> _Sleeper | None:
+        heap = self._threads
+        while heap and (heap[0].woken or heap[0].gone):
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+    # -- async tasks
     async def asleep(self, seconds: float) -> None:
-        """Advance the virtual time by `seconds`, yielding to the event loop once."""
+        """Sleep `seconds` of virtual time, overlapping the other tasks' sleeps (always yields once)."""
+        import anyio
         import anyio.lowlevel
 
-        if seconds > 0:
-            self.advance(seconds)
-        await anyio.lowlevel.checkpoint()
+        if not seconds > 0:
+            await anyio.lowlevel.checkpoint()
+            return
+        me = threading.get_ident()
+        loop = _running_loop()
+        with self._lock:
+            group = self._groups.get(me)
+            if group is None or group.loop is not loop:  # none yet, or left over from a closed loop
+                group = self._groups[me] = _Group(loop)
+            entry = _Sleeper(self._now + seconds, next(self._seq), anyio.Event())
+            heapq.heappush(group.heap, entry)
+            self._activity += 1
+        try:
+            while not entry.woken:
+                if group.driver is None:
+                    group.driver = entry
+                if group.driver is entry:
+                    await self._drive(group, entry)
+                else:
+                    assert entry.event is not None
+                    await entry.event.wait()
+                    if not entry.woken:  # asked to take over the driving
+                        entry.event = anyio.Event()
+        finally:
+            with self._lock:
+                if not entry.woken:  # cancelled
+                    entry.gone = True
+                    self._activity += 1
+                if group.driver is entry:
+                    group.driver = None
+                self._hand_over(group, me)
+
+    async def _drive(self, group: _Group, me: _Sleeper) -> None:
+        """Wake the group's due sleepers; jump to the earliest once the loop is idle. Returns when `me` is due."""
+        import anyio.lowlevel
+
+        idle = 0
+        seen = -1
+        while True:
+            await anyio.lowlevel.checkpoint()
+            with self._lock:
+                self._wake_due(group)
+                if me.woken:
+                    return
+                if self._activity != seen:
+                    seen, idle = self._activity, 0
+                    continue
+                idle += 1
+                if idle < self.idle_checkpoints:
+                    continue
+                first = group.earliest()
+                if first is not None:
+                    self._jump_to(first.wake)
+                self._wake_due(group)
+                if me.woken:
+                    return
+                seen, idle = self._activity, 0
+
+    def _wake_due(self, group: _Group) -> None:
+        """Wake every sleeper of `group` whose time has come (hold the lock)."""
+        woke = False
+        while (first := group.earliest()) is not None and first.wake <= self._now:
+            heapq.heappop(group.heap)
+            first.woken = True
+            if first.event is not None:
+                first.event.set()
+            woke = True
+        if woke:
+            self._activity += 1
+
+    def _hand_over(self, group: _Group, ident: int) -> None:
+        """Give a driverless group a driver, or forget it once empty (hold the lock)."""
+        if group.driver is not None:
+            return
+        first = group.earliest()
+        if first is None:
+            if self._groups.get(ident) is group:
+                del self._groups[ident]
+        elif first.event is not None:
+            first.event.set()  # it wakes, finds no driver and takes over
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self.now():.3f})"
