@@ -171,6 +171,9 @@ class Backend:
         """A job that started now and runs `seconds` (its first step lasts `FIRST_STEP`); marks."""
         raise NotImplementedError
 
+    def define_job(self, application: str, job: str) -> None:
+        """Make sure the catalog defines this application/job pair (a short job)."""
+
     def unknown_id(self) -> int:
         """A BatchRequestId the backend never handed out."""
         return 987_654
@@ -503,6 +506,9 @@ class EmulatorBackend(Backend):
             brid = setup.job_action("START", application=APP, job=name).batch_request_id
         self.mark()
         return brid
+
+    def define_job(self, application: str, job: str) -> None:
+        self.emulator.add_job(application, job, [Step(f"{job} runs", 1.0)])
 
     def task_jobs(self, task_id: str) -> list[int]:
         return [r.batch_request_id for r in self.emulator.store.requests() if r.task_id == task_id]

@@ -16,6 +16,7 @@ import asyncio
 import email.utils
 import itertools
 import json
+import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -487,6 +488,16 @@ INVALID_BODIES: dict[str, bytes] = {
         start_body(TaskValues=[{"Name": "A", "Value": "1"}, {"Name": "A", "Value": "2"}])
     ).encode(),
     "empty-task-value-name": json.dumps(start_body(TaskValues=[{"Name": "", "Value": "1"}])).encode(),
+    "task-value-null": json.dumps(start_body(TaskValues=[{"Name": "A", "Value": None}])).encode(),
+    "tab-in-name": json.dumps(start_body(ApplicationName="DE\tMO2")).encode(),
+    "newline-in-queue": json.dumps(start_body(QueueName="Q\n")).encode(),
+    "blank-run-as": json.dumps(start_body(RunAsUser=" AMTUSER")).encode(),
+    "empty-submit-user": json.dumps(start_body(SubmitUser="")).encode(),
+    "long-station": json.dumps(start_body(Station="S" * 129)).encode(),
+    "long-parameter": json.dumps(start_body(Parameters=["ok", "p" * 4097])).encode(),
+    "parameter-not-text": json.dumps(start_body(Parameters=["ok", 5])).encode(),
+    "task-id-not-a-uuid": json.dumps(start_body(TaskId="not-a-uuid")).encode(),
+    "no-job-nor-file": json.dumps(start_body(JobName=None)).encode(),
 }
 
 
@@ -501,6 +512,24 @@ def test_a_body_that_breaks_the_rules_is_a_400(server: Backend, content: bytes) 
     assert err.message
     assert server.seen(w.JOB_ACTION)[-1].status == 400
     assert not server.task_jobs(start_body()["TaskId"])
+
+
+async def test_the_limits_themselves_are_accepted_by_both_sides(backend: Backend) -> None:
+    """What the client lets through, the server takes: 128-character names, 256 parameters of
+    4,096 characters, every absolute path form, an empty task value."""
+    name = "N" * 128
+    backend.define_job(name, name)
+    client = backend.client()
+    paths = ["C:\\scripts\\run.ps1", "d:\\x", "\\\\srv\\share\\run.ps1", "/opt/amt/run.ps1"]
+    results = [await call(client, "job_action", "START", application=name, job=name, parameters=["p" * 4096] * 256)]
+    for path in paths:
+        kwargs = {"file_name": path, "task_values": {"A": "", "B": "x"}}
+        results.append(await call(client, "job_action", "START", application="DEMO2", **kwargs))
+    await close(client)
+    starts = backend.seen(w.JOB_ACTION)
+    assert [s.status for s in starts] == [200] * (1 + len(paths))
+    assert [backend.task_jobs(s.body[w.F_TASK_ID]) for s in starts] == [[r.batch_request_id] for r in results]
+    assert starts[0].body[w.F_PARAMETERS] == ["p" * 4096] * 256
 
 
 def test_a_malformed_query_is_a_400(server: Backend) -> None:
@@ -999,3 +1028,36 @@ async def test_concurrent_401s_share_one_logon(backend: Backend) -> None:
     monitors = backend.seen(w.MONITOR_JOB)
     assert sum(1 for s in monitors if s.status == 200) == N
     assert all(s.status in (200, 401) for s in monitors)
+
+
+# =========================================================================== secrets
+
+
+async def test_secrets_never_show(backend: Backend, caplog: pytest.LogCaptureFixture) -> None:
+    """Through logons, a refused token, retries and an unknown START outcome, neither the
+    password nor any token the server issued shows in a log line, a repr or an error."""
+    caplog.set_level(logging.DEBUG)
+    brid = backend.start_job()
+    client = backend.client()
+    texts: list[str] = []
+    await call(client, "monitor_job", brid)
+    backend.expire_tokens()
+    backend.fail(w.GET_MESSAGES, 503, retry_after=1)
+    await call(client, "get_messages", brid)
+    backend.drop(w.JOB_ACTION, after_processing=True)
+    with pytest.raises(StartOutcomeUnknownError) as unknown:
+        await call(client, "job_action", "START", **START_KWARGS)
+    backend.fail(w.MONITOR_JOB, 401, times=2)
+    with pytest.raises(AuthenticationError) as refused:
+        await call(client, "monitor_job", brid)
+    for err in (unknown.value, refused.value):
+        texts += [str(err), repr(err), repr(vars(err)), repr(err.__cause__)]
+    texts += [repr(client), repr(vars(client)), caplog.text]
+    texts += [r.getMessage() for r in caplog.records] + [repr(r.args) for r in caplog.records]
+    await close(client)
+    tokens = {s.header(w.H_TOKEN) for s in backend.seen()} - {None}
+    assert len(tokens) == 3  # three tokens were issued and used
+    secrets = [backend.password, *tokens]
+    for text in texts:
+        for secret in secrets:
+            assert secret and secret not in text
