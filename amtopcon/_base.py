@@ -143,6 +143,55 @@ def _bounded(timeout: httpx.Timeout, remaining: float | None) -> httpx.Timeout:
     )
 
 
+def _check_proxy(proxy: Any) -> Any:
+    if proxy is None or isinstance(proxy, httpx.Proxy):
+        return proxy
+    if not isinstance(proxy, (str, httpx.URL)):
+        raise ValidationError("proxy: expected a URL string, an httpx.URL or an httpx.Proxy", field="proxy")
+    try:
+        httpx.Proxy(proxy)
+    except (ValueError, TypeError, httpx.InvalidURL) as exc:
+        raise ValidationError(f"proxy: {exc}", field="proxy") from None
+    return proxy
+
+
+def _check_headers(headers: object) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise ValidationError("headers: expected a mapping of header names to values", field="headers")
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str) or not name.strip():
+            raise ValidationError(f"headers: names and values must be strings, got {name!r}", field="headers")
+        if any(c in name + value for c in "\r\n\x00"):
+            raise ValidationError(f"headers: {name!r} contains a line break", field="headers")
+    return dict(headers)
+
+
+def redacted(response: httpx.Response) -> httpx.Response:
+    """A copy of an answer to keep on an error: its request without the token or a Logon body."""
+    try:
+        request = response.request
+    except RuntimeError:
+        return response
+    token_header = _wire.H_TOKEN.lower()
+    headers = [(k, "***" if k.lower() == token_header else v) for k, v in request.headers.items()]
+    is_logon = request.url.path.endswith("/" + _wire.LOGON)
+    clean_request = httpx.Request(
+        request.method,
+        request.url,
+        headers=[(k, v) for k, v in headers if not (is_logon and k.lower() == "content-length")],
+        content=b"" if is_logon else request.content,
+    )
+    drop = {"content-encoding", "content-length", "transfer-encoding"}
+    return httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.items() if k.lower() not in drop],
+        content=response.content,
+        request=clean_request,
+    )
+
+
 class _Secret:
     """Holds a secret; its repr and str never show it."""
 
@@ -276,7 +325,12 @@ class CallState:
         if status in (429, 503):
             retry_after = _retry.parse_retry_after(response.headers.get(_wire.H_RETRY_AFTER), self.clock.time())
         error = _wire.status_error(
-            status, response.content, request_id=rid, retry_after=retry_after, response=response, attempts=self.attempts
+            status,
+            response.content,
+            request_id=rid,
+            retry_after=retry_after,
+            response=redacted(response),
+            attempts=self.attempts,
         )
         if wreq.kind == "start" and _retry.start_outcome_unknown(status=status):
             raise self._outcome_unknown(f"HTTP {status}", rid) from error
@@ -323,7 +377,7 @@ class CallState:
             return parse(data, status_code=response.status_code, request_id=rid)
         except InvalidResponseError as exc:
             exc.attempts = self.attempts
-            exc.response = response
+            exc.response = redacted(response)
             if self.wreq.kind == "start":
                 # The server did answer START: whether it queued the job is unknown.
                 raise self._outcome_unknown("the answer did not match the contract", rid) from exc
@@ -370,10 +424,8 @@ class BaseClient:
             raise ValidationError(f"max_retries: expected an integer >= 0, got {max_retries!r}", field="max_retries")
         self._max_retries = max_retries
         self._verify = ssl_context_for(verify)
-        self._proxy = proxy
-        if headers is not None and not isinstance(headers, Mapping):
-            raise ValidationError("headers: expected a mapping of header names to values", field="headers")
-        self._headers = dict(headers or {})
+        self._proxy = _check_proxy(proxy)
+        self._headers = _check_headers(headers)
         if poll is not None and not isinstance(poll, PollPolicy):
             raise ValidationError("poll: expected a PollPolicy", field="poll")
         self._poll = poll or PollPolicy()
@@ -493,6 +545,12 @@ class BaseClient:
         unknown = set(changes) - set(self._copy_kwargs()) - {"base_url"}
         if unknown:
             raise ValidationError(f"with_options: unknown option(s) {sorted(unknown)}", field=sorted(unknown)[0])
+        for name in ("verify", "proxy"):  # they belong to the shared connection pool
+            if name in changes and changes[name] is not getattr(self, "_" + name):
+                raise ValidationError(
+                    f"{name}: belongs to the connection pool that with_options() shares; make a new client instead",
+                    field=name,
+                )
         kwargs = self._copy_kwargs()
         kwargs.update(changes)
         base_url = kwargs.pop("base_url", self._base_url)

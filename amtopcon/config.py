@@ -12,9 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -31,7 +33,6 @@ __all__ = [
 
 DEFAULT_INITIAL_POLL_DELAY = 10.0
 DEFAULT_POLL_INTERVAL = 5.0
-SERVICE_PATH = "/AmtOpConService/"
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -81,6 +82,8 @@ class ConnectorConfig:
     def base_url(self) -> str:
         """`https://{SERVER_ADDRESS}/AmtOpConService/` (`http://` when TLS is off)."""
         scheme = "https" if self.use_tls else "http"
+        from amtopcon._wire import SERVICE_PATH
+
         return f"{scheme}://{self.server_address}{SERVICE_PATH}"
 
 
@@ -93,21 +96,38 @@ def _parse_bool(value: str, *, path: str | None, line: int | None, key: str) -> 
     raise ConfigError(f"expected True or False, got {value!r}", path=path, line=line, key=key)
 
 
-def _parse_seconds(value: str, *, path: str | None, line: int | None, key: str) -> float:
+def _parse_seconds(value: str, *, path: str | None, line: int | None, key: str, positive: bool = False) -> float:
     try:
         seconds = float(value.strip())
     except ValueError:
         raise ConfigError(f"expected a number of seconds, got {value!r}", path=path, line=line, key=key) from None
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):
-        raise ConfigError(f"expected a number of seconds >= 0, got {value!r}", path=path, line=line, key=key)
+    low_ok = seconds > 0 if positive else seconds >= 0
+    if seconds != seconds or not low_ok or seconds == float("inf"):
+        bound = "> 0" if positive else ">= 0"
+        raise ConfigError(f"expected a number of seconds {bound}, got {value!r}", path=path, line=line, key=key)
     return seconds
+
+
+_ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$")
 
 
 def _check_address(value: str, *, path: str | None, line: int | None, key: str) -> str:
     v = value.strip()
-    if not v or any(c in v for c in "/ \t?#@") or "://" in v:
-        raise ConfigError(f"expected host:port, got {value!r}", path=path, line=line, key=key)
+    m = _ADDRESS.match(v)
+    if m is None or (m.group(2) is not None and not 1 <= int(m.group(2)) <= 65535):
+        raise ConfigError(f"expected host:port (port 1 to 65535), got {value!r}", path=path, line=line, key=key)
     return v
+
+
+def _check_base_url(value: str, *, key: str) -> str:
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        raise ConfigError(f"expected an http:// or https:// URL with a host, got {value[:80]!r}", key=key)
+    return value
 
 
 def _parse_ini(text: str, path: str) -> dict[str, dict[str, tuple[str, int]]]:
@@ -185,7 +205,9 @@ def read_connector_config(path: str | os.PathLike[str]) -> ConnectorConfig:
     ):
         if key in connector and connector[key][0]:
             value, line = connector[key]
-            seconds[key] = _parse_seconds(value, path=p, line=line, key=key)
+            seconds[key] = _parse_seconds(
+                value, path=p, line=line, key=key, positive=key == "STATUS_CHECK_POLL_INTERVAL"
+            )
         else:
             seconds[key] = default
     debug = False
@@ -227,13 +249,17 @@ def read_env(environ: Mapping[str, str] | None = None) -> EnvConfig:
         return value.strip() if isinstance(value, str) and value.strip() else None
 
     base_url = get("AMTOPCON_BASE_URL")
-    if base_url is None:
+    if base_url is not None:
+        _check_base_url(base_url, key="AMTOPCON_BASE_URL")
+    else:
         address = get("AMTOPCON_SERVER_ADDRESS")
         if address is None:
             raise ConfigError("set AMTOPCON_BASE_URL or AMTOPCON_SERVER_ADDRESS", key="AMTOPCON_BASE_URL")
         address = _check_address(address, path=None, line=None, key="AMTOPCON_SERVER_ADDRESS")
         tls = get("AMTOPCON_USE_TLS")
         use_tls = True if tls is None else _parse_bool(tls, path=None, line=None, key="AMTOPCON_USE_TLS")
+        from amtopcon._wire import SERVICE_PATH
+
         base_url = f"{'https' if use_tls else 'http'}://{address}{SERVICE_PATH}"
     user = get("AMTOPCON_USER")
     if user is None:
@@ -244,7 +270,7 @@ def read_env(environ: Mapping[str, str] | None = None) -> EnvConfig:
     timeout_text = get("AMTOPCON_TIMEOUT")
     timeout = None
     if timeout_text is not None:
-        timeout = _parse_seconds(timeout_text, path=None, line=None, key="AMTOPCON_TIMEOUT")
+        timeout = _parse_seconds(timeout_text, path=None, line=None, key="AMTOPCON_TIMEOUT", positive=True)
     return EnvConfig(
         base_url=base_url, user=user, password=_Secret(password), timeout=timeout, ca_bundle=get("AMTOPCON_CA_BUNDLE")
     )

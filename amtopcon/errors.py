@@ -203,7 +203,24 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """404: `JOB_NOT_FOUND` (unknown application/job) or `BATCH_REQUEST_NOT_FOUND`."""
+    """404: `JOB_NOT_FOUND` (unknown application/job) or `BATCH_REQUEST_NOT_FOUND`.
+
+    A 404 with neither code usually means the base URL does not point at the service.
+    """
+
+    @property
+    def job_not_found(self) -> bool:
+        """True when START named an application/job pair the server does not define."""
+        from amtopcon import _wire
+
+        return self.error_code == _wire.E_JOB_NOT_FOUND
+
+    @property
+    def batch_request_not_found(self) -> bool:
+        """True when the BatchRequestId is unknown to the server."""
+        from amtopcon import _wire
+
+        return self.error_code == _wire.E_BATCH_REQUEST_NOT_FOUND
 
 
 class ConflictError(APIStatusError):
@@ -221,8 +238,8 @@ class InternalServerError(APIStatusError):
 class InvalidResponseError(AmtOpConError):
     """A 2xx answer whose body is not what the contract says (not JSON, wrong shape).
 
-    Also raised for a non-2xx whose status the contract does not know how to read is *not*
-    this class: those are `APIStatusError`s. `.body` holds at most 200 characters of the body.
+    A non-2xx answer is never this class, whatever its body: it is an `APIStatusError`.
+    `.body` holds at most 200 characters of the body.
     """
 
     _keeps_response = True

@@ -93,7 +93,9 @@ class CompletionCode(enum.IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> CompletionCode | None:
         if not isinstance(value, int) or isinstance(value, bool):
-            return None
+            from amtopcon.errors import ValidationError
+
+            raise ValidationError(f"code: expected an AMT completion code (an integer), got {value!r}", field="code")
         known = cls._value2member_map_.get(value)
         if known is not None:
             return known  # type: ignore[return-value]

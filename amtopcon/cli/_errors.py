@@ -61,9 +61,9 @@ def describe(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, errors.JobStartError):
         return EXIT_ERROR, f"the server did not start the job: {exc}"
     if isinstance(exc, errors.NotFoundError):
-        if exc.error_code == "BATCH_REQUEST_NOT_FOUND":
+        if exc.batch_request_not_found:
             return EXIT_ERROR, f"unknown BatchRequestId: {exc}"
-        if exc.error_code == "JOB_NOT_FOUND":
+        if exc.job_not_found:
             return EXIT_ERROR, f"unknown application or job: {exc}"
         return EXIT_SERVER, f"not found{_at()} (is the base URL right?): {exc}"
     if isinstance(exc, errors.BadRequestError):
