@@ -18,6 +18,7 @@ import hashlib
 import heapq
 import json
 import logging
+import math
 import ntpath
 import posixpath
 import secrets
@@ -32,7 +33,7 @@ import attrs
 
 from amtopcon import _wire
 from amtopcon._clock import Clock
-from amtopcon.errors import ValidationError
+from amtopcon.errors import NotFoundError, ValidationError
 from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message
 from amtopcon.testing._catalog import (
     DEFAULT_USER,
@@ -67,6 +68,9 @@ DEFAULT_LOGON_USER: Final = "ocadm"
 DEFAULT_LOGON_PASSWORD: Final = "opconxps"
 #: How a recorded body shows a password.
 MASK: Final = "***"
+#: How a recorded request shows a logon token: this prefix and the first hex digits of its SHA-256.
+TOKEN_MASK_PREFIX: Final = "sha256:"
+_TOKEN_MASK_DIGITS: Final = 12
 #: How long the synthetic job of a missing script file runs before it ends ERROR.
 MISSING_FILE_SECONDS: Final = 1.0
 FILE_NOT_FOUND: Final = "File not found"
@@ -112,7 +116,10 @@ class RecordedRequest:
         path: the request path.
         query: the query parameters.
         body: the parsed JSON body (None when empty or not JSON); a password is `***`.
-        headers: the headers, names lower-cased (see `header()`).
+        headers: the headers, names lower-cased (see `header()`). The logon token header
+            (`X-AMT-LogonToken`) holds `sha256:` and the first 12 hex digits of the token's
+            SHA-256, never the token: requests that carried the same token show the same
+            value and different tokens different ones, so a test can still tell them apart.
         time: the emulator's clock when it arrived.
         status: the HTTP status answered (None when the connection was dropped).
     """
@@ -210,6 +217,28 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _mask_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers to record: a logon token becomes a short hash of it (see `RecordedRequest`)."""
+    name = _wire.H_TOKEN.lower()
+    token = headers.get(name)
+    if token is None:
+        return headers
+    return {**headers, name: TOKEN_MASK_PREFIX + _hash(token)[:_TOKEN_MASK_DIGITS]}
+
+
+def _number(name: str, value: object, *, minimum: float, inclusive: bool) -> float:
+    """A finite real number `>= minimum` (or `> minimum`), else a `ValidationError` naming `name`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a float
+            number = math.inf
+        if math.isfinite(number) and (number >= minimum if inclusive else number > minimum):
+            return number
+    bound = ">=" if inclusive else ">"
+    raise ValidationError(f"{name}: expected a number of seconds {bound} {minimum:g}, got {value!r}", field=name)
+
+
 def _working_dir(path: str) -> str:
     directory = posixpath.dirname(path) if path.startswith("/") else ntpath.dirname(path)
     return directory.upper().replace("\\", "\\\\")
@@ -273,13 +302,14 @@ class Emulator:
         message_cap: int = 1000,
     ) -> None:
         if catalog is not None and not isinstance(catalog, Catalog):
-            raise TypeError("catalog: expected an amtopcon.testing.Catalog")
+            raise ValidationError(
+                f"catalog: expected an amtopcon.testing.Catalog, got {type(catalog).__name__}", field="catalog"
+            )
         if clock is not None and not isinstance(clock, Clock):
-            raise TypeError("clock: expected an amtopcon.Clock")
-        if not token_ttl > 0:
-            raise ValueError(f"token_ttl: expected seconds > 0, got {token_ttl!r}")
+            raise ValidationError(f"clock: expected an amtopcon.Clock, got {type(clock).__name__}", field="clock")
+        token_ttl = _number("token_ttl", token_ttl, minimum=0, inclusive=False)
         if isinstance(message_cap, bool) or not isinstance(message_cap, int) or message_cap < 1:
-            raise ValueError(f"message_cap: expected an integer >= 1, got {message_cap!r}")
+            raise ValidationError(f"message_cap: expected an integer >= 1, got {message_cap!r}", field="message_cap")
         self.catalog = catalog if catalog is not None else Catalog.default()
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.store: Store = store if store is not None else MemoryStore()
@@ -311,10 +341,18 @@ class Emulator:
         return self.clock.now()
 
     def advance(self, seconds: float) -> float:
-        """Move a `VirtualClock` forward by `seconds`; returns the new time."""
+        """Move a `VirtualClock` forward by `seconds` (a number >= 0); returns the new time.
+
+        Raises:
+            ValidationError: `seconds` is not a finite number >= 0 (`field="seconds"`), or
+                the emulator's clock is not one a test moves (`field="clock"`).
+        """
+        seconds = _number("seconds", seconds, minimum=0, inclusive=True)
         advance = getattr(self.clock, "advance", None)
         if advance is None:
-            raise TypeError(f"advance() needs a VirtualClock; this emulator runs on {self.clock!r}")
+            raise ValidationError(
+                f"clock: advance() needs a VirtualClock; this emulator runs on {self.clock!r}", field="clock"
+            )
         result: float = advance(seconds)
         return result
 
@@ -351,16 +389,37 @@ class Emulator:
             self.store.expire_tokens(self.clock.now())
 
     # -- direct inspection (no HTTP)
+    def _entry(self, batch_request_id: object) -> _Entry:
+        """The entry of an id; the errors MonitorJob answers for a bad or unknown one (hold the lock)."""
+        brid = _wire.validate_batch_request_id(batch_request_id)
+        entry = self._entries.get(brid)
+        if entry is None:
+            raise NotFoundError(
+                f"batch request {brid} not found", status_code=404, error_code=_wire.E_BATCH_REQUEST_NOT_FOUND
+            )
+        return entry
+
     def status(self, batch_request_id: int) -> JobStatus:
-        """What MonitorJob would answer now; `KeyError` for an unknown id."""
+        """What MonitorJob would answer now.
+
+        Raises:
+            ValidationError: `batch_request_id` is not a positive integer.
+            NotFoundError: no such batch request (`batch_request_not_found` is True), as the client raises.
+        """
         with self._lock:
-            entry = self._entries[batch_request_id]
-            return self._status(entry, self.clock.now())
+            return self._status(self._entry(batch_request_id), self.clock.now())
 
     def messages(self, batch_request_id: int, after: int = 0) -> list[Message]:
-        """Every message the job has written by now, after sequence `after`; `KeyError` for an unknown id."""
+        """Every message the job has written by now, after sequence `after`.
+
+        Raises:
+            ValidationError: `batch_request_id` is not a positive integer, or `after` not an integer >= 0.
+            NotFoundError: no such batch request (`batch_request_not_found` is True), as the client raises.
+        """
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValidationError(f"after: expected an integer >= 0, got {after!r}", field="after")
         with self._lock:
-            entry = self._entries[batch_request_id]
+            entry = self._entry(batch_request_id)
             count = self._visible(entry, self.clock.now())
             return self._messages(entry, after, count)
 
@@ -469,7 +528,7 @@ class Emulator:
                     path=path,
                     query=dict(query),
                     body=_mask(parsed),
-                    headers=hdrs,
+                    headers=_mask_headers(hdrs),
                     time=now,
                     status=response.status if isinstance(response, EmulatorResponse) else None,
                 )

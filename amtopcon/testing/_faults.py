@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from typing import Final
@@ -9,6 +10,7 @@ from typing import Final
 import attrs
 
 from amtopcon import _wire
+from amtopcon.errors import ValidationError
 
 __all__ = ["Fault", "Faults"]
 
@@ -53,7 +55,9 @@ class Faults:
     """The faults waiting for the next calls, per function, first in first out.
 
     Function names are the contract's: `Logon`, `HeartBeat`, `OpConJobAction`,
-    `MonitorJob`, `GetMessages` (the `amtopcon._wire` constants).
+    `MonitorJob`, `GetMessages` (the `amtopcon._wire` constants). A bad argument (an
+    unknown function, a status that is not an HTTP error, negative seconds, `times` < 1)
+    raises `amtopcon.errors.ValidationError` naming it in `.field`.
     """
 
     def __init__(self) -> None:
@@ -62,13 +66,26 @@ class Faults:
 
     @staticmethod
     def _function(function: str) -> str:
-        if function not in _wire.FUNCTIONS:
-            raise ValueError(f"function: expected one of {', '.join(_wire.FUNCTIONS)}, got {function!r}")
+        if not isinstance(function, str) or function not in _wire.FUNCTIONS:
+            raise ValidationError(
+                f"function: expected one of {', '.join(_wire.FUNCTIONS)}, got {function!r}", field="function"
+            )
         return function
+
+    @staticmethod
+    def _seconds(name: str, value: object) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if math.isfinite(number) and number >= 0:
+                return number
+        raise ValidationError(f"{name}: expected a finite number of seconds >= 0, got {value!r}", field=name)
 
     def _add(self, fault: Fault, times: int = 1) -> None:
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-            raise ValueError(f"times: expected an integer >= 1, got {times!r}")
+            raise ValidationError(f"times: expected an integer >= 1, got {times!r}", field="times")
         with self._lock:
             queue = self._pending.setdefault(fault.function, deque())
             queue.extend([fault] * times)
@@ -81,7 +98,14 @@ class Faults:
         `retry_after` (seconds or an HTTP date) is sent as `Retry-After`.
         """
         if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
-            raise ValueError(f"status: expected an HTTP error status (400-599), got {status!r}")
+            raise ValidationError(f"status: expected an HTTP error status (400-599), got {status!r}", field="status")
+        if isinstance(retry_after, str):  # sent as given (a test may send a malformed one on purpose) ...
+            if "\r" in retry_after or "\n" in retry_after:  # ... but it must fit in a header
+                raise ValidationError(
+                    f"retry_after: a header value has no line breaks, got {retry_after!r}", field="retry_after"
+                )
+        elif retry_after is not None:
+            self._seconds("retry_after", retry_after)
         self._add(Fault(self._function(function), "fail", status=status, retry_after=retry_after), times)
 
     def delay_next(self, function: str, seconds: float) -> None:
@@ -90,9 +114,8 @@ class Faults:
         In process, a delay longer than the client's read timeout becomes a read timeout
         (the request was processed, the answer never arrived).
         """
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise ValueError(f"seconds: expected a number >= 0, got {seconds!r}")
-        self._add(Fault(self._function(function), "delay", seconds=float(seconds)))
+        seconds = self._seconds("seconds", seconds)
+        self._add(Fault(self._function(function), "delay", seconds=seconds))
 
     def drop_next(self, function: str, after_processing: bool = True) -> None:
         """Break the connection on the next call of `function`.

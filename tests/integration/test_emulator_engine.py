@@ -12,13 +12,15 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
 from amtopcon import Client, CompletionCode, JobStatus
 from amtopcon import _wire as w
-from amtopcon.errors import AuthenticationError, ConflictError, NotFoundError
+from amtopcon.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
 from amtopcon.testing import BASE_URL, DEFAULT_EPOCH, Emulator, SpeedClock, VirtualClock
+from tests._realtime import forbid_real_sleep
 
 C = CompletionCode
 PARAMETER_TEST_LOG = [
@@ -84,16 +86,22 @@ def logon(http: httpx.Client) -> str:
 # --------------------------------------------------------------------------- jobs on the clock
 
 
-def test_an_hour_long_job_finishes_in_milliseconds_of_wall_time(emulator: Emulator, client: Client) -> None:
-    began = time.perf_counter()
+def test_an_hour_long_job_finishes_on_the_virtual_clock_without_real_sleeping(
+    emulator: Emulator, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = forbid_real_sleep(monkeypatch)  # any real sleep fails the test
     brid = start(client, "LONGRUNNINGREPORT")
     status = poll_until_done(client, brid)
-    elapsed = time.perf_counter() - began
     assert status.code is C.DONE
     assert status.ended_at is not None and status.started_at is not None
     assert status.ended_at - status.started_at == timedelta(hours=1)
-    assert emulator.now >= 3600
-    assert elapsed < 5  # 720 polls of virtual time, no real waiting
+    assert emulator.now == 3600  # polled every 5 s of virtual time: the poll at 3600 s saw it end
+    # One answered status check per 5 s interval, at 0, 5, ..., 3600 (the hour-long logon
+    # token expired at 3600 s too: that check was answered 401 and made again after a Logon).
+    monitors = [r for r in emulator.requests if r.function == w.MONITOR_JOB and r.status == 200]
+    assert len(monitors) == 3600 // 5 + 1
+    assert [r.time for r in monitors] == [5.0 * i for i in range(721)]
+    assert refused == []
     log = texts(client, brid)
     assert log[0] == "Long running report is started"
     assert log[-1] == "Done"
@@ -401,10 +409,12 @@ def test_messages_are_paged_and_capped() -> None:
     assert client.get_messages(brid, after=500).messages == ()
 
 
-def test_following_ten_thousand_messages_page_by_page_stays_fast(emulator: Emulator, client: Client) -> None:
+def test_following_ten_thousand_messages_page_by_page_reads_each_message_once(
+    emulator: Emulator, client: Client
+) -> None:
+    # What it costs per call (a page's worth, not the log's) is measured in benchmarks/emulator.py.
     emulator.add_job("BIG", "LOG10K", steps=[(f"line {i}", 0.01) for i in range(10_000)])
     brid = start(client, "LOG10K", application="BIG")
-    began = time.perf_counter()
     seen: list[int] = []
     status = client.monitor_job(brid)
     while True:  # follow the running job, as a handle does: small pages, each message once
@@ -415,9 +425,15 @@ def test_following_ten_thousand_messages_page_by_page_stays_fast(emulator: Emula
         if not page.has_more:
             client.clock.sleep(1.0)
             status = client.monitor_job(brid)
-    elapsed = time.perf_counter() - began
-    assert seen == list(range(1, 10_001))
-    assert elapsed < 10  # about 150 calls; quadratic work per call would take far longer
+    assert seen == list(range(1, 10_001))  # every message, in order, each exactly once
+    reads = [r for r in emulator.requests if r.function == w.GET_MESSAGES]
+    afters = [int(r.query[w.Q_AFTER_SEQUENCE]) for r in reads]
+    assert afters[0] == 0 and afters == sorted(afters)  # each read asked only for what came after
+    assert all(r.status == 200 and r.query[w.Q_MAX_COUNT] == "200" for r in reads)
+    # The job writes 100 messages per second for 100 s; pages of up to 200 and a check each
+    # second: about one read per second of the job plus the full pages, not one per message.
+    assert 100 <= len(reads) <= 100 + 10_000 // 200 + 2
+    assert emulator.now == pytest.approx(100, abs=1.0)
 
 
 # --------------------------------------------------------------------------- authentication
@@ -555,6 +571,98 @@ def test_requests_are_recorded_with_the_password_masked(emulator: Emulator, clie
     assert start_request.status == 200
 
 
+def test_recorded_requests_show_a_hash_of_the_logon_token_never_the_token(emulator: Emulator) -> None:
+    with raw_http(emulator) as http:
+        tokens = [logon(http), logon(http)]
+        for token in (*tokens, tokens[0]):
+            answer = http.get(w.MONITOR_JOB, params={w.Q_BATCH_REQUEST_ID: 2112}, headers={w.H_TOKEN: token})
+            assert answer.status_code == 404  # the token was accepted; no job 2112 yet
+    recorded = [r.header(w.H_TOKEN) for r in emulator.requests if r.function == w.MONITOR_JOB]
+    digests = ["sha256:" + hashlib.sha256(token.encode()).hexdigest()[:12] for token in tokens]
+    assert recorded == [digests[0], digests[1], digests[0]]  # the same token shows the same value
+    assert digests[0] != digests[1]
+    everything = repr(emulator.requests) + repr([attrs.asdict(r) for r in emulator.requests])
+    for secret in (*tokens, "opconxps"):
+        assert secret not in everything
+    assert "***" in everything  # the passwords of the two Logons, masked
+
+
+def test_direct_inspection_of_an_unknown_or_bad_id_raises_typed_errors(emulator: Emulator, client: Client) -> None:
+    brid = start(client)
+    for method in (emulator.status, emulator.messages):
+        with pytest.raises(NotFoundError) as unknown:
+            method(999)
+        assert unknown.value.batch_request_not_found and unknown.value.status_code == 404
+        assert "999" in str(unknown.value)
+        for bad in ("x", 0, -3, None, 1.5, True):
+            with pytest.raises(ValidationError) as info:
+                method(bad)  # type: ignore[operator]
+            assert info.value.field == "batch_request_id" and repr(bad) in str(info.value)
+    for after in (-1, "3", None, 2.0):
+        with pytest.raises(ValidationError) as info:
+            emulator.messages(brid, after=after)  # type: ignore[arg-type]
+        assert info.value.field == "after"
+    # The same unknown id through the client raises the same error class.
+    with pytest.raises(NotFoundError) as wire:
+        client.monitor_job(999)
+    assert wire.value.batch_request_not_found
+
+
+@pytest.mark.parametrize("seconds", ["x", -5, -0.1, float("nan"), float("inf"), None, True, 10**400])
+def test_advance_refuses_anything_but_seconds_forward(emulator: Emulator, seconds: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        emulator.advance(seconds)
+    assert info.value.field == "seconds" and isinstance(info.value, ValueError)
+    assert repr(seconds)[:20] in str(info.value)
+    assert emulator.now == 0  # the clock did not move
+    assert emulator.advance(0) == 0 and emulator.advance(2) == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"token_ttl": "x"}, "token_ttl"),
+        ({"token_ttl": 0}, "token_ttl"),
+        ({"token_ttl": -1}, "token_ttl"),
+        ({"token_ttl": float("nan")}, "token_ttl"),
+        ({"message_cap": 0}, "message_cap"),
+        ({"message_cap": "10"}, "message_cap"),
+        ({"catalog": {"DEMO2": {}}}, "catalog"),
+        ({"clock": 12.0}, "clock"),
+    ],
+)
+def test_bad_emulator_settings_are_validation_errors_naming_them(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Emulator(**kwargs)
+    assert info.value.field == field and field in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda f: f.fail_next("JobAction", 503), "function"),
+        (lambda f: f.fail_next(None, 503), "function"),
+        (lambda f: f.fail_next(w.MONITOR_JOB, 200), "status"),
+        (lambda f: f.fail_next(w.MONITOR_JOB, "503"), "status"),
+        (lambda f: f.fail_next(w.MONITOR_JOB, 503, times=0), "times"),
+        (lambda f: f.fail_next(w.MONITOR_JOB, 503, times=1.5), "times"),
+        (lambda f: f.fail_next(w.MONITOR_JOB, 503, retry_after=-1), "retry_after"),
+        (lambda f: f.fail_next(w.MONITOR_JOB, 503, retry_after=[7]), "retry_after"),
+        (lambda f: f.fail_next(w.MONITOR_JOB, 503, retry_after="7\r\nX-Evil: 1"), "retry_after"),
+        (lambda f: f.delay_next(w.MONITOR_JOB, -1), "seconds"),
+        (lambda f: f.delay_next(w.MONITOR_JOB, "soon"), "seconds"),
+        (lambda f: f.delay_next(w.MONITOR_JOB, float("inf")), "seconds"),
+        (lambda f: f.delay_next("Monitor", 1), "function"),
+        (lambda f: f.drop_next("GetMessage"), "function"),
+    ],
+)
+def test_bad_fault_arguments_are_validation_errors_naming_them(emulator: Emulator, call: Any, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        call(emulator.faults)
+    assert info.value.field == field and field in str(info.value)
+    assert emulator.faults.pending() == []  # nothing half-added
+
+
 def test_direct_inspection_matches_the_wire(emulator: Emulator, client: Client) -> None:
     brid = start(client)
     emulator.advance(12)
@@ -574,8 +682,9 @@ def test_virtual_clock_moves_only_when_told() -> None:
     assert clock.time() == DEFAULT_EPOCH.timestamp() + 3.5
     with pytest.raises(ValueError, match="forward"):
         clock.advance(-1)
-    with pytest.raises(TypeError, match="VirtualClock"):
+    with pytest.raises(ValidationError, match="VirtualClock") as info:
         Emulator(clock=SpeedClock(speed=10)).advance(1)
+    assert info.value.field == "clock"
 
 
 def test_speed_clock_runs_real_time_faster() -> None:
