@@ -114,12 +114,27 @@ class AsyncClient(BaseClient, AsyncJobMethods):
         **start_kwargs: Any,
     ) -> ActionResult:
         """OpConJobAction: START, STOP or KILL (see `Client.job_action`)."""
-        wreq = action_wire_request(
+        return await self._job_action(
             action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs
         )
-        call, done = await self._send(wreq)
+
+    async def _job_action(
+        self,
+        action: str,
+        *,
+        application: str | None = None,
+        job: str | None = None,
+        batch_request_id: int | None = None,
+        start_kwargs: dict[str, Any] | None = None,
+        deadline: float | None = None,
+    ) -> ActionResult:
+        # `deadline` (on the client's clock) bounds the call below total_timeout (job handles pass theirs).
+        wreq = action_wire_request(
+            action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs or {}
+        )
+        call, done = await self._send(wreq, deadline)
         if done.conflict_after_retry:
-            status = await self.monitor_job(int(wreq.body[_wire.F_BATCH_REQUEST_ID]))  # type: ignore[index]
+            status = await self._monitor_job(int(wreq.body[_wire.F_BATCH_REQUEST_ID]), deadline)  # type: ignore[index]
             return ActionResult(
                 status.batch_request_id,
                 status.code,
@@ -133,12 +148,20 @@ class AsyncClient(BaseClient, AsyncJobMethods):
 
     async def monitor_job(self, batch_request_id: int) -> JobStatus:
         """MonitorJob: the status of a batch request."""
-        call, done = await self._send(_wire.monitor_request(batch_request_id))
+        return await self._monitor_job(batch_request_id)
+
+    async def _monitor_job(self, batch_request_id: int, deadline: float | None = None) -> JobStatus:
+        call, done = await self._send(_wire.monitor_request(batch_request_id), deadline)
         return call.decode(done.response, _wire.parse_job_status)
 
     async def get_messages(self, batch_request_id: int, after: int = 0, max_count: int | None = None) -> MessagePage:
         """GetMessages: one page of the job's messages after sequence `after`."""
-        call, done = await self._send(_wire.messages_request(batch_request_id, after, max_count))
+        return await self._get_messages(batch_request_id, after, max_count)
+
+    async def _get_messages(
+        self, batch_request_id: int, after: int = 0, max_count: int | None = None, deadline: float | None = None
+    ) -> MessagePage:
+        call, done = await self._send(_wire.messages_request(batch_request_id, after, max_count), deadline)
         return call.decode(done.response, _wire.parse_message_page)
 
     async def heartbeat(self) -> bool:

@@ -125,12 +125,27 @@ class Client(BaseClient, SyncJobMethods):
         BatchRequestId of 0 or less raises `JobStartError`. STOP or KILL of an ended job
         raises `ConflictError`, unless an earlier attempt of the same call may have landed.
         """
-        wreq = action_wire_request(
+        return self._job_action(
             action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs
         )
-        call, done = self._send(wreq)
+
+    def _job_action(
+        self,
+        action: str,
+        *,
+        application: str | None = None,
+        job: str | None = None,
+        batch_request_id: int | None = None,
+        start_kwargs: dict[str, Any] | None = None,
+        deadline: float | None = None,
+    ) -> ActionResult:
+        # `deadline` (on the client's clock) bounds the call below total_timeout (job handles pass theirs).
+        wreq = action_wire_request(
+            action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs or {}
+        )
+        call, done = self._send(wreq, deadline)
         if done.conflict_after_retry:
-            status = self.monitor_job(int(wreq.body[_wire.F_BATCH_REQUEST_ID]))  # type: ignore[index]
+            status = self._monitor_job(int(wreq.body[_wire.F_BATCH_REQUEST_ID]), deadline)  # type: ignore[index]
             return ActionResult(
                 status.batch_request_id,
                 status.code,
@@ -144,12 +159,20 @@ class Client(BaseClient, SyncJobMethods):
 
     def monitor_job(self, batch_request_id: int) -> JobStatus:
         """MonitorJob: the status of a batch request."""
-        call, done = self._send(_wire.monitor_request(batch_request_id))
+        return self._monitor_job(batch_request_id)
+
+    def _monitor_job(self, batch_request_id: int, deadline: float | None = None) -> JobStatus:
+        call, done = self._send(_wire.monitor_request(batch_request_id), deadline)
         return call.decode(done.response, _wire.parse_job_status)
 
     def get_messages(self, batch_request_id: int, after: int = 0, max_count: int | None = None) -> MessagePage:
         """GetMessages: one page of the job's messages after sequence `after`."""
-        call, done = self._send(_wire.messages_request(batch_request_id, after, max_count))
+        return self._get_messages(batch_request_id, after, max_count)
+
+    def _get_messages(
+        self, batch_request_id: int, after: int = 0, max_count: int | None = None, deadline: float | None = None
+    ) -> MessagePage:
+        call, done = self._send(_wire.messages_request(batch_request_id, after, max_count), deadline)
         return call.decode(done.response, _wire.parse_message_page)
 
     def heartbeat(self) -> bool:

@@ -51,6 +51,11 @@ _TRANSIENT: Final = (APIConnectionError, InternalServerError, RateLimitError)
 #: exception (the KILL runs shielded from the cancellation that may have caused the exit).
 _KILL_GRACE: Final = 30.0
 
+#: Seconds a call of a wait or a follow may take when it starts at (or just before) the
+#: wait's deadline: the last status check, made at the deadline, still gets an answer
+#: (and `wait(timeout=0)` checks once). Every other call ends by the deadline.
+_LAST_CHECK: Final = 1.0
+
 OnStatus = Callable[[JobStatus], object]
 AsyncOnStatus = Callable[[JobStatus], object | Awaitable[object]]
 TaskValues = Mapping[str, str] | Sequence[TaskValue] | None
@@ -67,6 +72,14 @@ def _check_timeout(timeout: object) -> float | None:
     return float(timeout)
 
 
+def _check_call_timeout(timeout: object) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValidationError(f"timeout: expected seconds > 0 or None, got {timeout!r}", field="timeout")
+    return float(timeout)
+
+
 def _check_after(after: object) -> int:
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
         raise ValidationError(f"after: expected a message sequence (an integer >= 0), got {after!r}", field="after")
@@ -80,10 +93,12 @@ def _describe(status: JobStatus | None) -> str:
 class _Watch:
     """The decisions of one `wait()` or `follow()`: no I/O, shared by both handles.
 
-    A round is: sleep `next_sleep()` seconds, ask MonitorJob (until a terminal status was
-    seen), then read message pages as `want_messages()` says, feeding each answer to
-    `seen()` / `add_page()`, or a failure to `failed()`; `ok()` closes a round that
-    succeeded. `done` says when to stop.
+    A round is: sleep `next_sleep()` seconds, `begin()`, ask MonitorJob (until a terminal
+    status was seen), then read message pages as `want_messages()` says, feeding each
+    answer to `seen()` / `add_page()`, or a failure to `failed()`; `ok()` closes a round
+    that succeeded. `done` says when to stop. Every call of a round is bounded by
+    `call_deadline()`, so no call outlasts the wait's deadline (openai-python #3828: per-call
+    timeouts must not add up past the caller's).
     """
 
     __slots__ = (
@@ -97,6 +112,7 @@ class _Watch:
         "_outage_since",
         "_policy",
         "_retry_after",
+        "_round_began",
         "cursor",
         "deadline",
         "done",
@@ -131,6 +147,7 @@ class _Watch:
         self._last_error: AmtOpConError | None = None
         self._outage_since: float | None = None
         self._retry_after: float | None = None
+        self._round_began = now
         self.following = following
         self.cursor = cursor  # messages up to this sequence have been read
         self.pending: list[Message] = []  # read but not yet handed out
@@ -154,13 +171,27 @@ class _Watch:
             delay = min(delay, max(remaining, 0.0))
         return delay
 
+    def begin(self) -> None:
+        """A round starts now (its calls are about to be made)."""
+        self._round_began = self._clock.now()
+
+    def call_deadline(self) -> float | None:
+        """The deadline (on the client's clock) of a call made now: the wait's deadline,
+        or `_LAST_CHECK` seconds from now for a call made at (or just before) it; None: no deadline."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline, self._clock.now() + _LAST_CHECK)
+
     def _timed_out(self) -> NoReturn:
         handle = self._handle
         last = self.status or handle._status
         what = "following" if self.following else "waiting for"
+        if last is not None and last.is_terminal:
+            why = f"it ended {_describe(last)} but its job log could not be read in time"
+        else:
+            why = f"it has not ended (last status: {_describe(last)})"
         error = WaitTimeoutError(
-            f"stopped {what} AMT job {handle.batch_request_id} after {self.timeout:g}s: "
-            f"it has not ended (last status: {_describe(last)})",
+            f"stopped {what} AMT job {handle.batch_request_id} after {self.timeout:g}s: {why}",
             status=last,
             handle=handle,
         )
@@ -212,17 +243,24 @@ class _Watch:
             self.done = True
 
     def failed(self, error: AmtOpConError) -> None:
-        """A call of the round failed: wait out an outage up to `max_outage`, else re-raise."""
+        """A call of the round failed: wait out an outage up to `max_outage`, else re-raise.
+
+        The outage is measured from the start of the round whose call failed first (a
+        failing call may itself take up to the client's `total_timeout`). A failure at or
+        past the deadline ends the wait with `WaitTimeoutError` caused by it.
+        """
         self._checks += 1
         if not isinstance(error, _TRANSIENT):
             raise error
         now = self._clock.now()
         if self._outage_since is None:
-            self._outage_since = now
+            self._outage_since = self._round_began
         self._last_error = error
         lasted = now - self._outage_since
         if lasted >= self._policy.max_outage:
             raise error
+        if self.deadline is not None and now >= self.deadline:
+            self._timed_out()
         self._failed_last = True
         retry_after = getattr(error, "retry_after", None)
         self._retry_after = retry_after if isinstance(retry_after, (int, float)) else None
@@ -310,6 +348,10 @@ class _HandleCore:
         """True when the last status seen is terminal (this makes no call)."""
         return self._status is not None and self._status.is_terminal
 
+    def _action_deadline(self, timeout: object) -> float | None:
+        seconds = _check_call_timeout(timeout)
+        return None if seconds is None else self._client.clock.now() + seconds
+
     def _record_action(self, result: ActionResult) -> None:
         self._status = _status_from_action(result, self._status)
 
@@ -374,14 +416,15 @@ class JobHandle(_HandleCore):
         return watch.pending
 
     def _read_page(self, watch: _Watch) -> bool:
-        page = self._client.get_messages(self.batch_request_id, after=watch.cursor)
+        page = self._client._get_messages(self.batch_request_id, after=watch.cursor, deadline=watch.call_deadline())
         return watch.add_page(page)
 
     def _round(self, watch: _Watch, on_status: OnStatus | None) -> None:
         self._client.clock.sleep(watch.next_sleep())
+        watch.begin()
         try:
             if not watch.ended:
-                status = self._client.monitor_job(self.batch_request_id)
+                status = self._client._monitor_job(self.batch_request_id, watch.call_deadline())
                 if watch.seen(status) and on_status is not None:
                     try:
                         on_status(status)
@@ -401,7 +444,10 @@ class JobHandle(_HandleCore):
         """Poll until the job ends and return its `JobResult` with every message of its log.
 
         Args:
-            timeout: the total deadline in seconds; None waits as long as the job runs.
+            timeout: the total deadline in seconds, on the client's clock; None waits as long
+                as the job runs. Every call of the wait ends by it (each is bounded by the
+                time left, and by the client's `total_timeout`); only the last status check,
+                made at the deadline itself, may take up to 1 s more.
             poll: how to poll (default: the client's `PollPolicy`).
             on_status: called with the first status seen and then once per change of code;
                 an exception inside it is logged and the wait goes on.
@@ -424,24 +470,38 @@ class JobHandle(_HandleCore):
 
         Starts after `last_sequence` (0 for a new handle) and moves it with every message
         yielded, so a follow resumed after a restart goes on where it stopped. Raises
-        `WaitTimeoutError` when `timeout` seconds pass before the job ends.
+        `WaitTimeoutError` when `timeout` seconds pass before the job ends; as in `wait()`,
+        every call of the follow ends by that deadline.
         """
         watch = _Watch(self, timeout, poll, following=True, cursor=self.last_sequence)
         while not watch.done:
             self._round(watch, None)
             yield from watch.take()
 
-    def stop(self) -> bool:
-        """Ask the job to end (STOP): True when accepted, False when it had already ended."""
-        return self._action("STOP")
+    def stop(self, *, timeout: float | None = None) -> bool:
+        """Ask the job to end (STOP): True when accepted, False when it had already ended.
 
-    def kill(self) -> bool:
-        """Terminate the job at once (KILL): True when accepted, False when it had already ended."""
-        return self._action("KILL")
+        Args:
+            timeout: seconds this call may take in all, retries and a Logon included (on
+                the client's clock); past it, `APITimeoutError` (the STOP may have landed).
+                None: the client's `total_timeout`.
+        """
+        return self._action("STOP", timeout)
 
-    def _action(self, action: str) -> bool:
+    def kill(self, *, timeout: float | None = None) -> bool:
+        """Terminate the job at once (KILL): True when accepted, False when it had already ended.
+
+        Args:
+            timeout: seconds this call may take in all, retries and a Logon included (on
+                the client's clock); past it, `APITimeoutError` (the KILL may have landed).
+                None: the client's `total_timeout`.
+        """
+        return self._action("KILL", timeout)
+
+    def _action(self, action: str, seconds: object = None) -> bool:
+        deadline = self._action_deadline(seconds)
         try:
-            result = self._client.job_action(action, batch_request_id=self.batch_request_id)
+            result = self._client._job_action(action, batch_request_id=self.batch_request_id, deadline=deadline)
         except ConflictError:
             return False
         self._record_action(result)
@@ -495,14 +555,17 @@ class AsyncJobHandle(_HandleCore):
         return watch.pending
 
     async def _read_page(self, watch: _Watch) -> bool:
-        page = await self._client.get_messages(self.batch_request_id, after=watch.cursor)
+        page = await self._client._get_messages(
+            self.batch_request_id, after=watch.cursor, deadline=watch.call_deadline()
+        )
         return watch.add_page(page)
 
     async def _round(self, watch: _Watch, on_status: AsyncOnStatus | None) -> None:
         await self._client.clock.asleep(watch.next_sleep())
+        watch.begin()
         try:
             if not watch.ended:
-                status = await self._client.monitor_job(self.batch_request_id)
+                status = await self._client._monitor_job(self.batch_request_id, watch.call_deadline())
                 if watch.seen(status) and on_status is not None:
                     try:
                         outcome = on_status(status)
@@ -545,17 +608,24 @@ class AsyncJobHandle(_HandleCore):
             for message in watch.take():
                 yield message
 
-    async def stop(self) -> bool:
-        """Ask the job to end (STOP): True when accepted, False when it had already ended."""
-        return await self._action("STOP")
+    async def stop(self, *, timeout: float | None = None) -> bool:  # noqa: ASYNC109 - on the client's clock
+        """Ask the job to end (STOP): True when accepted, False when it had already ended.
 
-    async def kill(self) -> bool:
-        """Terminate the job at once (KILL): True when accepted, False when it had already ended."""
-        return await self._action("KILL")
+        `timeout`: seconds this call may take in all (see `JobHandle.stop`).
+        """
+        return await self._action("STOP", timeout)
 
-    async def _action(self, action: str) -> bool:
+    async def kill(self, *, timeout: float | None = None) -> bool:  # noqa: ASYNC109 - on the client's clock
+        """Terminate the job at once (KILL): True when accepted, False when it had already ended.
+
+        `timeout`: seconds this call may take in all (see `JobHandle.kill`).
+        """
+        return await self._action("KILL", timeout)
+
+    async def _action(self, action: str, seconds: object = None) -> bool:
+        deadline = self._action_deadline(seconds)
         try:
-            result = await self._client.job_action(action, batch_request_id=self.batch_request_id)
+            result = await self._client._job_action(action, batch_request_id=self.batch_request_id, deadline=deadline)
         except ConflictError:
             return False
         self._record_action(result)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import time
 from collections import Counter
 from typing import Any
 
@@ -16,8 +15,9 @@ import httpx
 import pytest
 
 from amtopcon import AsyncJobHandle, CompletionCode, JobHandle, PollPolicy, _wire
-from amtopcon.errors import InternalServerError, WaitTimeoutError
+from amtopcon.errors import APITimeoutError, InternalServerError, ValidationError, WaitTimeoutError
 from amtopcon.testing import Emulator
+from tests._realtime import forbid_real_sleep
 
 pytestmark = pytest.mark.anyio
 
@@ -93,14 +93,15 @@ async def test_reporttest01_ends_done_with_its_messages(twin: Any, emulator: Emu
     assert handle.last_sequence == expected[-1].sequence
 
 
-async def test_an_hour_long_job_waits_in_milliseconds(twin: Any, emulator: Emulator) -> None:
+async def test_an_hour_long_job_waits_on_the_virtual_clock_without_real_sleeping(
+    twin: Any, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     t = twin()
-    began = time.perf_counter()
+    refused = forbid_real_sleep(monkeypatch)  # any real sleep fails the test
     result = await t.run("DEMO2", "LONGRUNNINGREPORT")
-    took = time.perf_counter() - began
     assert result.code is C.DONE and result.duration is not None and result.duration.total_seconds() >= HOUR
-    assert emulator.now >= HOUR
-    assert took < 3.0, f"an hour of virtual time took {took:.2f}s of wall time"
+    assert HOUR <= emulator.now <= HOUR + 5  # the hour passed on the emulator's clock, checked every 5 s at most
+    assert refused == []
     assert len(calls(emulator, _wire.MONITOR_JOB)) < HOUR / 4  # it backed off to the 5 s interval
 
 
@@ -183,6 +184,94 @@ async def test_follow_then_resume_after_a_restart(twin: Any, emulator: Emulator)
     assert "Value test param ['PARAM']" in [m.text for m in got]
 
 
+# --------------------------------------------------------------------------- every call within the deadline
+
+#: A call made at the deadline itself (the last status check) may take this long.
+LAST_CHECK = 1.0
+#: Floating-point slack on the virtual clock.
+EPS = 1e-6
+
+
+@pytest.mark.parametrize("delay", [1000.0, 20.0])  # past the read timeout; shorter, but past the time left
+async def test_a_hanging_status_check_ends_the_wait_at_its_deadline(
+    twin: Any, emulator: Emulator, delay: float
+) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "LONGRUNNINGREPORT")
+    for _ in range(4):
+        emulator.faults.delay_next(_wire.MONITOR_JOB, delay)
+    t0 = emulator.now
+    with pytest.raises(WaitTimeoutError) as err:
+        await t.call(handle, "wait", timeout=5)
+    assert emulator.now - t0 <= 5 + EPS  # not the client's total_timeout of 120 s
+    assert emulator.now - t0 == pytest.approx(5, abs=0.01)
+    assert err.value.status is not None and err.value.status.batch_request_id == handle.batch_request_id
+    assert err.value.handle is handle
+    assert isinstance(err.value.__cause__, APITimeoutError)
+
+
+async def test_a_hanging_message_read_ends_the_follow_at_its_deadline(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "LONGRUNNINGREPORT")
+    emulator.advance(120)  # one message is there to read
+    for _ in range(4):
+        emulator.faults.delay_next(_wire.GET_MESSAGES, 1000)
+    t0 = emulator.now
+    with pytest.raises(WaitTimeoutError) as err:
+        await t.follow(handle, timeout=5)
+    assert emulator.now - t0 <= 5 + EPS
+    assert err.value.status.code is C.RUNNING  # the status check of the round answered
+    assert handle.last_sequence == 0
+
+
+async def test_a_hanging_message_read_of_an_ended_job_ends_the_wait_at_its_deadline(
+    twin: Any, emulator: Emulator
+) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "REPORTTEST01")
+    emulator.advance(HOUR)
+    for _ in range(4):
+        emulator.faults.delay_next(_wire.GET_MESSAGES, 1000)
+    t0 = emulator.now
+    with pytest.raises(WaitTimeoutError) as err:
+        await t.call(handle, "wait", timeout=5)
+    assert emulator.now - t0 <= 5 + EPS
+    assert err.value.status.code is C.DONE
+    assert "DONE" in str(err.value) and "job log" in str(err.value)
+
+
+async def test_the_last_check_at_the_deadline_is_bounded_too(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "LONGRUNNINGREPORT")
+    for _ in range(4):
+        emulator.faults.delay_next(_wire.MONITOR_JOB, 1000)
+    t0 = emulator.now
+    with pytest.raises(WaitTimeoutError):
+        await t.call(handle, "wait", timeout=0)  # one check, made at the deadline
+    assert emulator.now - t0 <= LAST_CHECK + EPS
+    assert len(calls(emulator, _wire.MONITOR_JOB)) == 1
+
+
+async def test_kill_and_stop_take_a_timeout(twin: Any, emulator: Emulator) -> None:
+    t = twin()
+    handle = await t.start("DEMO2", "LONGRUNNINGREPORT")
+    emulator.advance(10)
+    for action in ("kill", "stop"):
+        for _ in range(4):
+            emulator.faults.delay_next(_wire.JOB_ACTION, 1000)
+        t0 = emulator.now
+        with pytest.raises(APITimeoutError):
+            await t.call(handle, action, timeout=5)
+        assert emulator.now - t0 <= 5 + EPS
+        emulator.faults.clear()
+    for bad in (0, -1, "5", True):
+        with pytest.raises(ValidationError):
+            await t.call(handle, "kill", timeout=bad)
+    other = await t.start("DEMO2", "LONGRUNNINGREPORT")
+    assert await t.call(other, "kill", timeout=5) is True
+    assert (await t.call(other, "wait")).code is C.KILLED
+
+
 # --------------------------------------------------------------------------- 10,000 messages
 
 
@@ -242,7 +331,7 @@ async def test_a_job_of_10000_messages_is_followed_with_each_message_transferred
 # --------------------------------------------------------------------------- 1,000 at once
 
 
-async def test_a_thousand_async_handles_waited_on_together() -> None:
+async def test_a_thousand_async_handles_waited_on_together(monkeypatch: pytest.MonkeyPatch) -> None:
     emulator = Emulator()  # the default token lifetime and client timeouts: concurrent sleeps overlap
     emulator.catalog.add_queue("WIDE", 1000)
     emulator.catalog.add_application("MANY", queue="WIDE")
@@ -262,11 +351,10 @@ async def test_a_thousand_async_handles_waited_on_together() -> None:
     async def one(i: int) -> None:
         results[i] = await handles[i].wait()
 
-    began = time.perf_counter()
+    refused = forbid_real_sleep(monkeypatch)  # the waits sleep on the virtual clock only
     async with anyio.create_task_group() as tg:
         for i in range(n):
             tg.start_soon(one, i)
-    took = time.perf_counter() - began
     assert len(results) == n
     for i, result in results.items():
         assert result.status.batch_request_id == handles[i].batch_request_id
@@ -274,7 +362,11 @@ async def test_a_thousand_async_handles_waited_on_together() -> None:
         assert [m.text for m in result.messages] == [f"job {i} begins", f"job {i} ends"]
     assert len({h.batch_request_id for h in handles}) == n
     assert emulator.now < 60  # the longest job runs 30 s: the waits overlapped
-    assert took < 60
+    assert refused == []
+    # Overlapping waits: each job was checked about once per poll interval, not n times over.
+    monitors = Counter(int(r.query[_wire.Q_BATCH_REQUEST_ID]) for r in calls(emulator, _wire.MONITOR_JOB))
+    assert set(monitors) == {h.batch_request_id for h in handles}
+    assert max(monitors.values()) <= 30
 
 
 # --------------------------------------------------------------------------- the connector's polling

@@ -334,6 +334,28 @@ async def test_an_outage_longer_than_max_outage_raises_the_last_error(
     assert failures[-1] - failures[0] < 60 + 5 + 0.001  # no later than the first check past max_outage
 
 
+async def test_an_outage_is_measured_from_the_start_of_the_first_failing_call(
+    make: Any, fake: FakeAMT, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each MonitorJob call retries a 503 three times, 20 s apart (Retry-After): it fails
+    # 60 s after it began. With max_outage=100 the second failing call (ending 140 s after
+    # the first began) ends the wait; counted from the first failure's end it would take three.
+    fake.script("LONG", [(0, 2), (HOUR, 4)])
+    d = make(max_retries=3, poll=PollPolicy(jitter=0, max_outage=100))
+    h = await d.start("DEMO2", "LONG")
+    fake.fail(_wire.MONITOR_JOB, 503, retry_after="20", times=10_000)
+    t0 = fake.clock.now()
+    with caplog.at_level(logging.WARNING, logger="amtopcon"), pytest.raises(InternalServerError):
+        await d.call(h, "wait")
+    attempts = monitor_times(fake)
+    began = attempts[0]
+    assert began == t0 + 1  # the policy's initial delay
+    assert attempts == [began + 20 * i for i in range(4)] + [began + 80 + 20 * i for i in range(4)]
+    assert fake.clock.now() - began == 140
+    warnings = [r.getMessage() for r in caplog.records if "still waiting" in r.getMessage()]
+    assert len(warnings) == 1 and "outage for 60.0s of at most 100s" in warnings[0]
+
+
 async def test_max_outage_zero_raises_the_first_failure(make: Any, fake: FakeAMT) -> None:
     d = make(max_retries=0, poll=PollPolicy(jitter=0, max_outage=0))
     h = await d.start("DEMO2", "REPORTTEST01")
