@@ -292,8 +292,11 @@ class CallState:
         if last is not None:
             return last
         total = self.client._total_timeout
+        limit = f"total_timeout of {total}s"
+        if self.deadline is not None and (total is None or self.deadline < self.started + total):
+            limit = f"the caller's deadline ({self.deadline - self.started:.1f}s)"  # e.g. a wait(timeout=...)
         return APITimeoutError(
-            f"{self.wreq.function}: total_timeout of {total}s reached",
+            f"{self.wreq.function}: {limit} reached",
             attempts=self.attempts,
             request_id=self.request_id,
         )
