@@ -366,7 +366,7 @@ async def test_a_thousand_async_handles_waited_on_together(monkeypatch: pytest.M
     # Overlapping waits: each job was checked about once per poll interval, not n times over.
     monitors = Counter(int(r.query[_wire.Q_BATCH_REQUEST_ID]) for r in calls(emulator, _wire.MONITOR_JOB))
     assert set(monitors) == {h.batch_request_id for h in handles}
-    assert max(monitors.values()) <= 30
+    assert max(monitors.values()) <= 20
 
 
 # --------------------------------------------------------------------------- the connector's polling
