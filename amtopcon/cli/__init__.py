@@ -43,8 +43,10 @@ Exit codes:
       143  a second SIGTERM while the job is being killed (exits at once)
     --timeout reached: the last code observed (for example 2 RUNNING); the job is left
     running unless --kill-on-timeout. SIGTERM or SIGINT while waiting kills the AMT job,
-    waits up to 30 s for the kill to land and exits with the final code (3 KILLED), or,
-    when it is not confirmed in time, says so and exits with the last code observed.
+    waits up to 30 s for the kill to land (the KILL call included) and exits with the
+    final code (3 KILLED), or, when it is not confirmed in time, says so and exits with
+    the last code observed. Both bounds hold even when the server hangs: no call outlasts
+    them (the job log of an unfinished job is then read with 10 s per page).
     Other commands, and `start --no-wait`, exit 0 on success and with the codes above
     on errors (an unknown BatchRequestId: 11); `heartbeat` exits 23 when the server is
     down. Every error is one line on standard error (with --json too: standard output

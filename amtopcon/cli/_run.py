@@ -4,6 +4,12 @@ START, print the BatchRequestId, wait for the end (a live status line on a termi
 print the job log and exit with the AMT completion code. SIGTERM or SIGINT while waiting
 kills the AMT job, waits up to `KILL_GRACE` seconds for the kill to land and exits with
 the final code; a second signal exits at once (128 + the signal number).
+
+The bounds are real: `--timeout` bounds every call of the wait, and the KILL call with
+the status checks after it share the `KILL_GRACE` (each call ends by its deadline; only
+a status check made at the deadline itself may take up to a second). When the job has
+not ended, the job log is still read for the output, each page within
+`LOG_READ_TIMEOUT` seconds.
 """
 
 from __future__ import annotations
@@ -32,8 +38,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from amtopcon import Client, JobHandle
     from amtopcon.models import JobResult, Message
 
-#: How long a kill (after a signal or --kill-on-timeout) may take to land, in seconds.
+#: How long a kill (after a signal or --kill-on-timeout) may take to land, in seconds:
+#: the KILL call and the status checks after it, together.
 KILL_GRACE = 30.0
+
+#: The bound on each GetMessages call that reads the job log of a job that has not ended
+#: (after --timeout, or when a kill was not confirmed), in seconds.
+LOG_READ_TIMEOUT = 10.0
 
 _SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
 
@@ -240,7 +251,10 @@ class _Run:
 
     def _messages(self, handle: JobHandle) -> tuple[Message, ...]:
         try:
-            return tuple(handle.messages())
+            total = handle.client.total_timeout
+            bound = LOG_READ_TIMEOUT if total is None else min(total, LOG_READ_TIMEOUT)
+            reader = handle.client.with_options(total_timeout=bound)  # shares the pool and the token
+            return tuple(reader.job(handle.batch_request_id).messages())
         except Exception as exc:  # best effort: the job log is a courtesy here
             self.printer.warn(f"could not read the job log: {describe(exc)[1]}")
             return ()
@@ -284,15 +298,26 @@ class _Run:
 
     def _kill(self, handle: JobHandle, reason: str, *, timed_out: bool = False) -> int:
         """Kill the job, wait up to KILL_GRACE seconds for it to land, report; a second signal exits."""
-        from amtopcon.errors import AmtOpConError, WaitTimeoutError
+        from amtopcon.errors import AmtOpConError, APITimeoutError, WaitTimeoutError
         from amtopcon.polling import PollPolicy
 
         self.guard.mode = "exit"
         brid = self.info.batch_request_id
         self.guard.context = f"; the kill of AMT job BatchRequestId {brid} is not confirmed"
         self.printer.note(f"{reason}: killing AMT job {self.info.label} (BatchRequestId {brid})")
+        clock = self.client.clock
+        deadline = clock.now() + KILL_GRACE
+        not_confirmed = f"the KILL of BatchRequestId {brid} was not confirmed within {KILL_GRACE:g} s"
         try:
-            handle.kill()
+            handle.kill(timeout=KILL_GRACE)
+        except APITimeoutError as exc:
+            return self._unfinished(
+                handle,
+                f"{not_confirmed} (no answer to the KILL: {describe(exc)[1]})",
+                timed_out=timed_out,
+                kill_requested=True,
+                kill_confirmed=False,
+            )
         except AmtOpConError as exc:
             return self._unfinished(
                 handle,
@@ -303,11 +328,11 @@ class _Run:
             )
         poll = PollPolicy(initial_delay=0.0, interval=0.5, backoff=1.5, max_interval=3.0, jitter=0.1)
         try:
-            result = handle.wait(timeout=KILL_GRACE, poll=poll)
+            result = handle.wait(timeout=max(deadline - clock.now(), 0.0), poll=poll)
         except WaitTimeoutError:
             return self._unfinished(
                 handle,
-                f"the KILL of BatchRequestId {brid} was not confirmed within {KILL_GRACE:g} s",
+                not_confirmed,
                 timed_out=timed_out,
                 kill_requested=True,
                 kill_confirmed=False,

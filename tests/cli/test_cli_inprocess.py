@@ -340,6 +340,74 @@ def test_a_job_that_ended_before_the_kill_exits_with_its_own_code(rig: Rig, caps
     assert "Completion Code : DONE" in capsys.readouterr().out
 
 
+# -- the bounds are real: no hanging call outlasts --timeout or the kill's grace
+#: The last status check, made at a wait's deadline, may take this long.
+LAST_CHECK = 1.0
+EPS = 1e-6
+
+
+def test_timeout_bounds_a_hanging_status_check(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    @rig.on(_wire.JOB_ACTION, "START")
+    def then_hang(request: httpx.Request) -> None:
+        for _ in range(10):
+            rig.emulator.faults.delay_next(_wire.MONITOR_JOB, 10_000)
+
+    t0 = rig.emulator.now
+    code = main(_run("-jn", "LONGRUNNINGREPORT", "--timeout", "5"))
+    assert rig.emulator.now - t0 <= 5 + LAST_CHECK + EPS  # not the client's total_timeout of 120 s
+    captured = capsys.readouterr()
+    assert code in (1, 2)  # the last code seen: START's
+    assert "--timeout of 5 s reached" in captured.err and "left running" in captured.err
+    assert captured.out.splitlines()[-1] == f"amtopcon completed with return code {code}"
+
+
+def test_the_log_of_an_unfinished_job_is_read_within_a_bound(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    for _ in range(10):
+        rig.emulator.faults.delay_next(_wire.GET_MESSAGES, 10_000)
+    t0 = rig.emulator.now
+    assert main(_run("-jn", "LONGRUNNINGREPORT", "--timeout", "5")) == 2
+    assert rig.emulator.now - t0 <= 5 + LAST_CHECK + 10 + EPS  # --timeout, then LOG_READ_TIMEOUT
+    assert "could not read the job log" in capsys.readouterr().err
+
+
+def test_a_hanging_kill_ends_within_the_grace(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    began: list[float] = []
+
+    @rig.on(_wire.MONITOR_JOB)
+    def operator_kills(request: httpx.Request) -> None:
+        for _ in range(10):  # the KILL lands, but its answer never comes
+            rig.emulator.faults.delay_next(_wire.JOB_ACTION, 10_000)
+        began.append(rig.emulator.now)
+        signal.raise_signal(signal.SIGTERM)
+
+    code = main(_run("-jn", "LONGRUNNINGREPORT"))
+    assert rig.emulator.now - began[0] <= 30 + EPS  # the KILL call itself is bounded by the grace
+    captured = capsys.readouterr()
+    assert code == 2  # the last code seen: RUNNING
+    assert "not confirmed within 30 s" in captured.err
+    assert captured.out.splitlines()[-1] == "amtopcon completed with return code 2"
+
+
+def test_hanging_status_checks_after_the_kill_end_within_the_grace(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    began: list[float] = []
+
+    @rig.on(_wire.MONITOR_JOB)
+    def operator_kills(request: httpx.Request) -> None:
+        began.append(rig.emulator.now)
+        signal.raise_signal(signal.SIGTERM)
+
+    @rig.on(_wire.JOB_ACTION, "KILL")
+    def then_hang(request: httpx.Request) -> None:
+        for _ in range(10):
+            rig.emulator.faults.delay_next(_wire.MONITOR_JOB, 10_000)
+
+    main(_run("-jn", "LONGRUNNINGREPORT"))
+    assert rig.emulator.now - began[0] <= 30 + LAST_CHECK + EPS
+    assert "not confirmed within 30 s" in capsys.readouterr().err
+
+
 # -- commands that run no job
 def test_status_messages_stop_kill(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
     client = rig.emulator.client()
