@@ -10,6 +10,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,13 +156,34 @@ def test_a_drop_closes_the_connection_without_an_answer(emulator: Emulator, clie
     assert client.monitor_job(started.batch_request_id).batch_request_id == started.batch_request_id
 
 
-def test_a_delay_holds_the_answer_back_without_holding_up_others(emulator: Emulator, server: EmulatorServer) -> None:
-    emulator.faults.delay_next(_wire.HEARTBEAT, 0.4)
-    with Client(server.url, username=USER, password=PASSWORD, timeout=0.1, max_retries=0) as c:
-        began = time.monotonic()
-        assert c.heartbeat() is False  # the read timed out: the delay really happened on the wire
-        assert c.heartbeat() is True  # the next one is answered at once, while the delayed one still sleeps
-        assert time.monotonic() - began < 0.4
+def test_a_delay_holds_the_answer_back_without_holding_up_others(
+    emulator: Emulator, server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server sleeps an injected delay in the request's thread. Here that sleep is held
+    # until the test lets it go, so "the delayed answer is still pending" is a fact, not a race.
+    delay = 7.25
+    held, release = threading.Event(), threading.Event()
+    real_sleep = time.sleep
+
+    def gated_sleep(seconds: float) -> None:
+        if seconds != delay:
+            real_sleep(seconds)
+            return
+        held.set()
+        release.wait(30)
+
+    monkeypatch.setattr(time, "sleep", gated_sleep)
+    emulator.faults.delay_next(_wire.HEARTBEAT, delay)
+    try:
+        with Client(server.url, username=USER, password=PASSWORD, timeout=0.1, max_retries=0) as c:
+            assert c.heartbeat() is False  # the read timed out: the delay really happened on the wire
+            assert held.wait(10)  # ... in the server, which is holding that answer back
+            assert c.heartbeat() is True  # the next one is answered meanwhile
+            assert held.is_set() and not release.is_set()
+        heartbeats = [r for r in emulator.requests if r.function == _wire.HEARTBEAT]
+        assert [r.status for r in heartbeats] == [200, 200]  # both processed; the first one's answer was late
+    finally:
+        release.set()
 
 
 def test_an_injected_status_carries_retry_after(emulator: Emulator, server: EmulatorServer) -> None:
