@@ -6,7 +6,9 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
+from typing import TextIO
 
 from amtopcon import errors
 
@@ -105,15 +107,58 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
-def setup_logging(*, quiet: bool) -> Callable[[], None]:
-    """Show the library's warnings as one plain line each (none with --quiet or --json).
+def _from_amtopcon(category: type[Warning]) -> bool:
+    return category.__module__.partition(".")[0] == "amtopcon"
 
-    `AMTOPCON_LOG=debug|info|warning` keeps the library's own logging set-up instead.
-    Returns the function that undoes it.
+
+def _warnings_as_lines(*, quiet: bool) -> Callable[[], None]:
+    """The library's `warnings` (e.g. `InsecureTransportWarning`, issued when the client is
+    made) as one plain `amtopcon: warning: ...` line each, without Python's file:line and
+    source line; none with --quiet or --json. Other packages' warnings keep Python's format.
+    Returns the function that undoes it."""
+    original = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if not _from_amtopcon(category):
+            original(message, category, filename, lineno, file, line)
+            return
+        if quiet:
+            return
+        text = " ".join(str(message).split())
+        print(f"amtopcon: warning: {text}", file=sys.stderr, flush=True)
+
+    warnings.showwarning = show
+
+    def undo() -> None:
+        if warnings.showwarning is show:
+            warnings.showwarning = original
+
+    return undo
+
+
+def setup_logging(*, quiet: bool) -> Callable[[], None]:
+    """Show the library's log warnings and `warnings` as one plain line each (none with
+    --quiet or --json).
+
+    `AMTOPCON_LOG=debug|info|warning` keeps the library's own logging set-up instead (its
+    `warnings` are still one line each). Returns the function that undoes it all.
     """
+    undo_warnings = _warnings_as_lines(quiet=quiet)
     logger = logging.getLogger("amtopcon")
     if os.environ.get("AMTOPCON_LOG", "").strip():
-        return lambda: None
+        return undo_warnings
     handler = _StderrHandler(level=logging.ERROR if quiet else logging.WARNING)
     logger.addHandler(handler)
-    return lambda: logger.removeHandler(handler)
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        undo_warnings()
+
+    return undo

@@ -150,6 +150,25 @@ def test_unreachable_server_exits_23_with_one_line(cwd: Path) -> None:
     assert "down" in _one_error_line(beat)
 
 
+def test_plain_http_warning_is_one_line(cwd: Path) -> None:
+    # 0.0.0.0 is not a loopback address to the library (so it warns), needs no name
+    # resolution, and a connection to it stays on this machine (refused on a free port).
+    dead = f"http://0.0.0.0:{_free_port()}/AmtOpConService/"
+    env = {k: v for k, v in _env().items() if not k.lower().endswith("_proxy")}  # nothing goes to a proxy
+    argv = [*creds(dead), "--max-retries", "0", "-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01"]
+    proc = amtopcon(*argv, cwd=cwd, env=env)
+    assert proc.returncode == 23
+    lines = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert lines[0] == "amtopcon: warning: credentials are sent over plain HTTP to 0.0.0.0; use https", proc.stderr
+    assert len(lines) == 2 and "cannot reach the AMTOpCon server" in lines[1]
+    assert "InsecureTransportWarning" not in proc.stderr and "Client(" not in proc.stderr
+    for quiet in ("--json", "--quiet"):
+        proc = amtopcon(*argv, quiet, cwd=cwd, env=env)
+        assert proc.returncode == 23
+        assert "warning" not in proc.stderr.lower() and "plain HTTP" not in proc.stderr
+        assert len(_one_error_line(proc).splitlines()) == 1
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_mid_job_kills_the_amt_job_and_exits_3(url: str, cwd: Path, signum: signal.Signals) -> None:
     proc = subprocess.Popen(
