@@ -96,8 +96,10 @@ async def test_cancelling_ends_an_async_wait_at_once_and_kills_nothing() -> None
         await seen.wait()  # the waiter is in its 60 s sleep now
         cancelled = time.monotonic()
         tg.cancel_scope.cancel()
-    assert time.monotonic() - cancelled < 0.2
-    assert time.monotonic() - began < 1.0
+    # "At once" (issue 4 asks for it): the 60 s sleep ended by the cancellation, not by its
+    # time; the bound is a generous second, as the issue allows for Ctrl+C.
+    assert time.monotonic() - cancelled <= 1.0
+    assert time.monotonic() - began <= 2.0
     assert fake.actions("KILL") == [] and fake.actions("STOP") == []
 
 
