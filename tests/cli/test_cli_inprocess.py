@@ -4,8 +4,11 @@ and the commands that run no job. An hour-long job takes milliseconds here."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,6 +341,75 @@ def test_a_job_that_ended_before_the_kill_exits_with_its_own_code(rig: Rig, caps
 
     assert main(_run("-jn", "LONGRUNNINGREPORT")) == 4
     assert "Completion Code : DONE" in capsys.readouterr().out
+
+
+# -- the live status line
+class FakeTty(io.StringIO):
+    """A standard error that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+ERASE = "\r\x1b[K"
+DRAW = re.compile(r"\r\x1b\[K(RUN_PARAMETERTESTA|LONGRUNNINGREPORT) \(2112\): ([A-Z_]+)  (\d\d:\d\d|\d+:\d\d:\d\d)")
+
+
+def test_a_terminal_shows_a_live_status_line_then_erases_it(
+    rig: Rig, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tty = FakeTty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(_run("-jn", "RUN_PARAMETERTESTA", "-pa", "'PARAM'")) == 4
+    err = tty.getvalue()
+    draws = DRAW.findall(err)
+    assert draws[0][:2] == ("RUN_PARAMETERTESTA", "RUNNING") and draws[0][2] <= "00:02"  # status name, elapsed
+    assert draws[-1][:2] == ("RUN_PARAMETERTESTA", "DONE") and draws[-1][2] >= "01:00"  # elapsed on the job's clock
+    assert err.endswith(ERASE)  # erased before the job log
+    out = capsys.readouterr().out
+    assert "\r" not in out and "\x1b" not in out
+    assert out.splitlines()[-1] == "amtopcon completed with return code 4"
+
+
+def test_the_status_line_is_erased_before_a_note(
+    rig: Rig, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @rig.on(_wire.MONITOR_JOB, once=False)
+    def operator_kills(request: httpx.Request) -> None:
+        if rig.emulator.now > 60:
+            rig.hooks.clear()
+            signal.raise_signal(signal.SIGTERM)
+
+    tty = FakeTty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(_run("-jn", "LONGRUNNINGREPORT")) == 3
+    err = tty.getvalue()
+    drawn, _, after = err.rpartition(ERASE + "amtopcon: SIGTERM received: killing AMT job")
+    assert DRAW.search(drawn) and DRAW.findall(drawn)[-1][1] == "RUNNING"
+    assert "\r" not in after and "\x1b" not in after  # no status line after it: plain lines only
+    assert capsys.readouterr().out.splitlines()[-1] == "amtopcon completed with return code 3"
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_off_a_terminal_or_quiet_only_plain_lines(
+    rig: Rig, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tty: bool
+) -> None:
+    @rig.on(_wire.MONITOR_JOB, once=False)
+    def operator_kills(request: httpx.Request) -> None:
+        if rig.emulator.now > 60:
+            rig.hooks.clear()
+            signal.raise_signal(signal.SIGTERM)
+
+    stream = FakeTty() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    argv = _run("-jn", "LONGRUNNINGREPORT", *(["--quiet"] if tty else []))
+    assert main(argv) == 3
+    err = stream.getvalue()
+    assert "\r" not in err and "\x1b" not in err
+    lines = err.splitlines()
+    assert all(line.startswith("amtopcon: ") for line in lines)
+    if not tty:
+        assert any("SIGTERM received: killing AMT job" in line for line in lines)
 
 
 # -- the bounds are real: no hanging call outlasts --timeout or the kill's grace
