@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import trustme
@@ -23,7 +24,7 @@ from amtopcon import _wire as w
 from amtopcon.config import decode_credential, encode_credential, read_connector_config, read_env
 from amtopcon.errors import APIConnectionError, ConfigError, ValidationError
 
-from ._support import FakeClock
+from ._support import FakeClock, FakeServer
 
 USER_ENC = "62324e685a47303d"  # the vendor's published example values
 PASSWORD_ENC = "6233426a6232353463484d3d"
@@ -294,8 +295,43 @@ def no_amtopcon_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_from_env_with_every_variable(no_amtopcon_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    ca = trustme.CA()
+def heartbeat(client: Client | AsyncClient) -> bool:
+    """One HeartBeat through either client, which is closed afterwards."""
+    if isinstance(client, Client):
+        with client:
+            return client.heartbeat()
+
+    async def run() -> bool:
+        async with client:
+            return await client.heartbeat()
+
+    return anyio.run(run)
+
+
+def logon_body(cls: type[Client] | type[AsyncClient], **overrides: Any) -> Any:
+    """The Logon body a client made by `cls.from_env(**overrides)` sends (to a fake server)."""
+    server = FakeServer()
+    server.password = FULL_ENV["AMTOPCON_PASSWORD"]
+    transport = httpx.MockTransport(server.handler)
+    if cls is Client:
+        with httpx.Client(transport=transport) as http, Client.from_env(http_client=http, **overrides) as client:
+            client.monitor_job(1)
+    else:
+
+        async def run() -> None:
+            async with httpx.AsyncClient(transport=transport) as http:
+                async with AsyncClient.from_env(http_client=http, **overrides) as client:
+                    await client.monitor_job(1)
+
+        anyio.run(run)
+    (body,) = server.bodies(w.LOGON)
+    return body
+
+
+def test_from_env_with_every_variable(
+    no_amtopcon_env: pytest.MonkeyPatch, tls_server: tuple[str, trustme.CA], tmp_path: Path
+) -> None:
+    url, ca = tls_server
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     for name, value in {**FULL_ENV, "AMTOPCON_CA_BUNDLE": str(bundle)}.items():
@@ -305,8 +341,12 @@ def test_from_env_with_every_variable(no_amtopcon_env: pytest.MonkeyPatch, tmp_p
         assert client.base_url == FULL_ENV["AMTOPCON_BASE_URL"]
         assert client.username == "ocadm"
         assert client.timeout == httpx.Timeout(12.5)
-        assert isinstance(client._verify, ssl.SSLContext)  # a path is made into an SSLContext
-        assert client._password.value == "opconxps"
+        # The password is the one the Logon sends.
+        assert logon_body(cls) == {w.F_USER_NAME: "ocadm", w.F_PASSWORD: "opconxps"}
+    # The CA bundle (a path) is trusted: HTTPS to a server with a certificate of that CA works.
+    no_amtopcon_env.setenv("AMTOPCON_BASE_URL", url)
+    for cls in (Client, AsyncClient):
+        assert heartbeat(cls.from_env(timeout=5)) is True
 
 
 @pytest.mark.parametrize(
@@ -369,9 +409,15 @@ def test_a_missing_ca_bundle_names_the_variable() -> None:
     assert info.value.key == "AMTOPCON_CA_BUNDLE"
     assert "/nonexistent/ca.pem" in str(info.value)
     assert "AMTOPCON_CA_BUNDLE" in str(info.value)
+
+
+def test_an_explicit_verify_wins_over_the_ca_bundle_variable(tls_server: tuple[str, trustme.CA]) -> None:
+    url, _ = tls_server
+    env = {**FULL_ENV, "AMTOPCON_BASE_URL": url, "AMTOPCON_CA_BUNDLE": "/nonexistent/ca.pem"}
     with pytest.warns(_base.InsecureTransportWarning):
-        client = Client.from_env({**FULL_ENV, "AMTOPCON_CA_BUNDLE": "/nonexistent/ca.pem"}, verify=False)
-    assert client._verify is False  # an explicit verify= wins over the variable
+        client = Client.from_env(env, verify=False, timeout=5)
+    # No ConfigError for the missing bundle, and the untrusted certificate is accepted: verify=False is used.
+    assert heartbeat(client) is True
 
 
 # ------------------------------------------------------------------ TLS for real, on loopback
@@ -484,14 +530,20 @@ def test_plain_http_without_credentials_does_not_warn() -> None:
     assert insecure(records) == []
 
 
-def test_verify_accepts_a_context_a_path_or_a_bool(tmp_path: Path) -> None:
-    ca = trustme.CA()
+def test_verify_accepts_a_context_a_path_or_a_bool(tls_server: tuple[str, trustme.CA], tmp_path: Path) -> None:
+    url, ca = tls_server
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    assert isinstance(Client("https://a.example/", verify=str(bundle))._verify, ssl.SSLContext)
-    assert isinstance(Client("https://a.example/", verify=bundle)._verify, ssl.SSLContext)
-    context = ssl.create_default_context()
-    assert Client("https://a.example/", verify=context)._verify is context
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    for verify in (str(bundle), bundle, trusting):  # a CA bundle (str or Path) or a context that trusts the CA
+        assert heartbeat(Client(url, verify=verify, timeout=5)) is True, verify
+    # The context given is the one used: a default one does not trust the private CA; nor does verify=True.
+    assert heartbeat(Client(url, verify=ssl.create_default_context(), timeout=5)) is False
+    assert heartbeat(Client(url, verify=True, timeout=5)) is False
+    with pytest.warns(_base.InsecureTransportWarning):
+        insecure_client = Client(url, verify=False, timeout=5)
+    assert heartbeat(insecure_client) is True
     for bad in (tmp_path / "missing.pem", 3):
         with pytest.raises(ValidationError) as info:
             Client("https://a.example/", verify=bad)  # type: ignore[arg-type]
