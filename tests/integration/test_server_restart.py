@@ -1,4 +1,5 @@
-"""`amtopcon emulator serve` with an SQLite file: killed and restarted mid-job, it loses nothing.
+"""`amtopcon emulator serve` with an SQLite file: stopped (SIGTERM) or killed (SIGKILL) and
+restarted mid-job, it loses nothing.
 
 The server runs as a real subprocess, sped up 25 times so the vendor's 71-second
 parameter test takes about 3 s. Every wait is bounded; the processes are always killed.
@@ -10,9 +11,10 @@ import signal
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
-from amtopcon import Client, CompletionCode, PollPolicy
+from amtopcon import Client, CompletionCode, PollPolicy, _wire
 from amtopcon.models import Message
 
 from ._emulator_process import URL_LINE, ServedEmulator, wait_until
@@ -87,6 +89,70 @@ def test_a_restart_mid_job_keeps_the_job_its_messages_and_its_final_code(tmp_pat
         assert code == 0, err
     finally:
         second.kill()
+
+
+def test_a_hard_kill_mid_job_loses_no_job_action_message_or_token(tmp_path: Path) -> None:
+    """SIGKILL: no shutdown, no checkpoint. Every write was committed when its answer went out."""
+    db = tmp_path / "emu.sqlite"
+    first = ServedEmulator("--db", str(db), "--speed", SPEED)
+    try:
+        token = httpx.post(
+            first.url + _wire.LOGON, json={_wire.F_USER_NAME: "ocadm", _wire.F_PASSWORD: "opconxps"}, timeout=5
+        ).json()[_wire.F_TOKEN]
+        with _client(first.url) as client:
+            started = client.job_action("START", application="DEMO2", job="RUN_PARAMETERTESTA", parameters=["'PARAM'"])
+            brid = started.batch_request_id
+            killed = client.job_action("START", application="DEMO2", job="LONGRUNNINGREPORT").batch_request_id
+            assert client.job(killed).kill() is True
+            wait_until(
+                lambda: any("running 10 seconds" in m.text for m in _all_messages(client, brid)),
+                timeout=10,
+                what="the job to be running",
+            )
+            before_status = client.monitor_job(brid)
+            before = _all_messages(client, brid)
+            killed_status = client.monitor_job(killed)
+        assert not before_status.is_terminal and killed_status.code is CompletionCode.KILLED
+        first.proc.kill()  # SIGKILL, mid-job
+        assert first.proc.wait(10) == -signal.SIGKILL
+    finally:
+        first.kill()
+
+    # Killed: nothing was checkpointed, so the committed writes are still in the write-ahead log.
+    wal = db.with_name(db.name + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+
+    second = ServedEmulator("--db", str(db), "--speed", SPEED)
+    try:
+        # The logon token issued before the kill is still good (kept, as a hash).
+        answer = httpx.get(
+            second.url + _wire.MONITOR_JOB,
+            params={_wire.Q_BATCH_REQUEST_ID: brid},
+            headers={_wire.H_TOKEN: token},
+            timeout=5,
+        )
+        assert answer.status_code == 200, answer.text
+        with _client(second.url) as client:
+            status = client.monitor_job(brid)
+            assert (status.application, status.job_name) == ("DEMO2", "RUN_PARAMETERTESTA")
+            assert status.submitted_at == before_status.submitted_at
+            assert status.started_at == before_status.started_at
+            assert _all_messages(client, brid)[: len(before)] == before
+            assert client.monitor_job(killed) == killed_status  # the KILL action was kept
+            result = client.job(brid).wait(timeout=15)
+            assert result.code is CompletionCode.DONE
+            assert result.messages[: len(before)] == tuple(before)
+            assert result.messages[-1].text == "DEMO2 RUN_PARAMETERTEST : Job finished"
+            assert [m.sequence for m in result.messages] == list(range(1, len(result.messages) + 1))
+            again = client.job_action("START", application="DEMO2", job="REPORTTEST01")
+            assert again.batch_request_id == killed + 1  # no id handed out twice
+        code, _out, err = second.stop(signal.SIGTERM)
+        assert code == 0, err
+    finally:
+        second.kill()
+    with sqlite3.connect(db) as check:
+        assert check.execute("SELECT COUNT(*) FROM requests").fetchone()[0] == 3
+        assert check.execute("SELECT action FROM actions").fetchall() == [("KILL",)]
 
 
 def test_verbose_logs_one_line_per_request_to_stderr_without_secrets(tmp_path: Path) -> None:
