@@ -47,8 +47,9 @@ logger = logging.getLogger("amtopcon")
 #: could not be reached, failed (5xx after the client's own retries) or asked us to slow down.
 _TRANSIENT: Final = (APIConnectionError, InternalServerError, RateLimitError)
 
-#: Real seconds an `async with` block gives its best-effort KILL when it is left by an
-#: exception (the KILL runs shielded from the cancellation that may have caused the exit).
+#: Seconds a `with` / `async with` block gives its best-effort KILL when it is left by an
+#: exception, on the client's clock (and, for `async with`, also in real time: the KILL
+#: runs shielded from the cancellation that may have caused the exit).
 _KILL_GRACE: Final = 30.0
 
 #: Seconds a call of a wait or a follow may take when it starts at (or just before) the
@@ -516,7 +517,7 @@ class JobHandle(_HandleCore):
         if not self._kill_on_exit(exc_type):
             return
         try:
-            self.kill()
+            self.kill(timeout=_KILL_GRACE)
         except Exception:
             logger.warning("AMT job %d: could not kill it on leaving the block", self.batch_request_id, exc_info=True)
 
@@ -642,7 +643,7 @@ class AsyncJobHandle(_HandleCore):
         try:
             # Shielded: the exit may be a cancellation, which must not cancel the KILL too.
             with anyio.move_on_after(_KILL_GRACE, shield=True):
-                await self.kill()
+                await self.kill(timeout=_KILL_GRACE)
         except Exception:
             logger.warning("AMT job %d: could not kill it on leaving the block", self.batch_request_id, exc_info=True)
 
