@@ -5,6 +5,11 @@ downloaded: pip installs the wheel with --no-deps, and the runtime dependencies 
 borrowed from the running environment through a .pth file that adds its site-packages
 after the fresh one's). `amtopcon --version` there prints the version, and the emulator
 runs from the installed files, default catalog included.
+
+The sdist goes the way pip takes it: unpacked, built into a wheel by its own build
+backend (`python -m build --wheel` on the unpacked tree, as `pip install` of an sdist
+does), and that wheel installed into another fresh environment and run the same way.
+It must hold the same files as the wheel built from the repository.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,7 +107,36 @@ def test_the_sdist_carries_sources_tests_docs_and_examples(dist: Path) -> None:
 
 
 def test_the_wheel_installs_in_a_fresh_venv_and_runs(dist: Path, tmp_path: Path) -> None:
-    wheel = _one(dist, "amtopcon-*.whl")
+    _install_and_run(_one(dist, "amtopcon-*.whl"), tmp_path)
+
+
+@pytest.mark.timeout(90)  # about 5 s with the build backend in pip's cache
+def test_the_sdist_builds_installs_in_a_fresh_venv_and_runs(dist: Path, tmp_path: Path) -> None:
+    sdist = _one(dist, f"amtopcon-{__version__}.tar.gz")
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(sdist) as tf:
+        safe: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # 3.11.4+
+        tf.extractall(unpacked, **safe)
+    (tree,) = unpacked.iterdir()
+    assert tree.name == f"amtopcon-{__version__}"
+    out = tmp_path / "from-sdist"
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(tree)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    wheel = _one(out, f"amtopcon-{__version__}-py3-none-any.whl")
+    # The sdist carries everything the wheel needs: the same files as the wheel built from the repository.
+    with zipfile.ZipFile(wheel) as from_sdist, zipfile.ZipFile(_one(dist, "amtopcon-*.whl")) as from_tree:
+        assert sorted(from_sdist.namelist()) == sorted(from_tree.namelist())
+    _install_and_run(wheel, tmp_path)
+
+
+def _install_and_run(wheel: Path, tmp_path: Path) -> None:
+    """Install `wheel` into a fresh venv under `tmp_path`; `amtopcon --version` and an emulator run there."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
