@@ -162,6 +162,10 @@ class Backend:
     def bodies(self, function: str) -> list[Any]:
         return [s.body for s in self.seen(function)]
 
+    def issued_tokens(self) -> set[str]:
+        """Every logon token the server issued (the real values)."""
+        return {t for t in (s.header(w.H_TOKEN) for s in self.all_seen()) if t is not None}
+
     def logons(self) -> int:
         """How many Logons were answered 200 since the last mark."""
         return len([s for s in self.seen(w.LOGON) if s.status == 200])
@@ -451,6 +455,18 @@ class EmulatorBackend(Backend):
         self.base_url = self.emulator.base_url
         self.log = SleepLog(self.emulator.clock)
         self._jobs = 0
+        # The emulator records tokens only as hashes: keep the issued ones from the Logon
+        # answers, so secret checks can look for the real values.
+        self.issued: list[str] = []
+        answer_of = self.emulator.handle
+
+        def handle(method: str, path: str, query: Any, headers: Any, body: bytes) -> Any:
+            answer = answer_of(method, path, query, headers, body)
+            if path.endswith("/" + w.LOGON) and getattr(answer, "status", None) == 200:
+                self.issued.append(w.parse_logon(answer.json()))
+            return answer
+
+        self.emulator.handle = handle  # type: ignore[method-assign]
 
     def client(self, *, base_url: str | None = None, **kwargs: Any) -> Any:
         kwargs.setdefault("clock", self.log)
@@ -518,6 +534,9 @@ class EmulatorBackend(Backend):
 
     def accept_password(self, password: str) -> None:
         self.emulator.catalog.add_user(self.user, password)
+
+    def issued_tokens(self) -> set[str]:
+        return set(self.issued)
 
     def set_available(self, available: bool) -> None:
         self.emulator.available = available
