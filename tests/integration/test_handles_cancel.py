@@ -24,7 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent(
     """
-    import sys, time
+    import faulthandler, signal, sys, time
+    # Ctrl+C as a terminal delivers it, whatever the test runner's process left behind
+    # (an ignored SIGINT or a blocked one is inherited across fork and exec).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    faulthandler.register(signal.SIGUSR1)  # the test asks where the child is if it hangs
     from amtopcon import Clock, PollPolicy
     from tests.unit.test_jobs_support import FakeAMT
 
@@ -69,7 +74,14 @@ def test_ctrl_c_ends_a_sync_wait_promptly_and_kills_nothing(mode: str) -> None:
         time.sleep(0.3)  # the child is now in its 60 s sleep before the next check
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=10)
+        try:
+            out, err = child.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGUSR1)  # faulthandler: dump the child's stack to stderr
+            time.sleep(0.5)
+            child.kill()
+            out, err = child.communicate()
+            pytest.fail(f"the child ignored Ctrl+C for 10 s; its stack:\n{err}")
         took = time.monotonic() - sent
     finally:
         if child.poll() is None:
