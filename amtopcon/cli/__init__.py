@@ -65,6 +65,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from amtopcon import __version__
+from amtopcon.cli._errors import (
+    EXIT_AUTH,
+    EXIT_BROKEN_PIPE,
+    EXIT_ERROR,
+    EXIT_INTERNAL,
+    EXIT_SERVER,
+    EXIT_SUCCESS_CODE,
+    EXIT_USAGE,
+)
 
 __all__ = [
     "EXIT_AUTH",
@@ -78,14 +87,6 @@ __all__ = [
     "build_parser",
     "main",
 ]
-
-EXIT_SUCCESS_CODE = 4  # DONE: the only successful AMT completion code
-EXIT_ERROR = 11  # ERROR: unknown application/job, refused START
-EXIT_SERVER = 23  # WEB_SERVER_ERROR: unreachable, 5xx after retries, contract broken, START outcome unknown
-EXIT_AUTH = 24  # AUTHENTICATION_ERROR: 401 / 403
-EXIT_USAGE = 64  # outside the AMT completion code table (argparse's 2 would read as RUNNING)
-EXIT_INTERNAL = 70  # a bug in amtopcon
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: standard output was closed by its reader
 
 #: The connector's flags; an argument list whose first command-like token is one of them
 #: is read in the connector's form.
@@ -389,9 +390,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    from amtopcon.cli import _errors
+    from amtopcon.cli import _errors, _logging
 
-    undo_logging = _errors.setup_logging(quiet=bool(getattr(args, "quiet", False) or getattr(args, "json", False)))
+    undo_logging = _logging.setup_logging(
+        quiet=bool(getattr(args, "quiet", False) or getattr(args, "json", False)),
+        verbose=bool(getattr(args, "verbose", False)),
+    )
     try:
         code: int = handler(args)
     except _errors.ExitNow as exc:

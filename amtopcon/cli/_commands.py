@@ -1,7 +1,7 @@
 """The commands that run no job: status, messages, stop, kill, heartbeat, encode, decode.
 
 They exit 0 on success and with the codes of the table in `amtopcon.cli` on errors.
-`encode` and `decode` import neither httpx nor cattrs.
+`encode` and `decode` import neither httpx nor cattrs (each handler imports what it needs).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import sys
 from typing import TYPE_CHECKING
 
 from amtopcon.cli._errors import EXIT_SERVER, UsageError
-from amtopcon.cli._output import dumps
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon.models import JobStatus, Message
@@ -46,6 +45,7 @@ def _status_json(status: JobStatus) -> dict[str, object]:
 def run_status(args: argparse.Namespace) -> int:
     """`amtopcon status ID`: one MonitorJob call."""
     from amtopcon.cli._connect import open_client
+    from amtopcon.cli._output import dumps
 
     with open_client(args) as client:
         status = client.monitor_job(args.batch_request_id)
@@ -64,6 +64,7 @@ def _message_line(message: Message) -> str:
 def run_messages(args: argparse.Namespace) -> int:
     """`amtopcon messages ID [--follow]`: the job log, or follow it until the job ends."""
     from amtopcon.cli._connect import open_client
+    from amtopcon.cli._output import dumps
 
     def show(message: Message) -> None:
         print(dumps(message.to_dict()) if args.json else _message_line(message), flush=True)

@@ -19,12 +19,13 @@ import argparse
 import math
 from typing import TYPE_CHECKING, Any
 
+from amtopcon._common import DEFAULT_HOST, DEFAULT_PORT
+from amtopcon.cli._errors import EXIT_INTERNAL, EXIT_USAGE, UsageError
+
 if TYPE_CHECKING:
     import logging
 
     from amtopcon.testing import EmulatorServer
-
-DEFAULT_PORT = 4004
 
 
 def _port(text: str) -> int:
@@ -62,7 +63,7 @@ def add_parser(sub: Any) -> None:
             "The default user is ocadm / opconxps."
         ),
     )
-    serve.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1; also ::1)")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"a loopback address (default {DEFAULT_HOST}; also ::1)")
     serve.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help=f"the TCP port (default {DEFAULT_PORT}; 0: any free port)"
     )
@@ -91,7 +92,7 @@ def _no_command(parser: argparse.ArgumentParser) -> Any:
         import sys
 
         parser.print_help(sys.stderr)
-        return 64
+        return EXIT_USAGE
 
     return run
 
@@ -99,9 +100,7 @@ def _no_command(parser: argparse.ArgumentParser) -> Any:
 def _serve(args: argparse.Namespace) -> int:
     import logging
     import ssl
-    import sys
 
-    from amtopcon.cli._errors import UsageError
     from amtopcon.errors import ConfigError
     from amtopcon.testing import (
         Catalog,
@@ -127,13 +126,6 @@ def _serve(args: argparse.Namespace) -> int:
         EmulatorServer.check_host(args.host)
     except ValueError as exc:
         raise UsageError(f"--host {args.host}: the emulator listens on loopback only (127.0.0.1 or ::1)") from exc
-    if args.verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        log = logging.getLogger("amtopcon")
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-
     try:
         catalog = Catalog.from_toml(args.catalog) if args.catalog else Catalog.default()
     except ConfigError as exc:
@@ -178,7 +170,7 @@ def _run(server: EmulatorServer, log: logging.Logger) -> int:
         while not stop.wait(0.5):
             if not server.running:  # the serving loop died: say so, exit non-zero
                 log.error("the server stopped unexpectedly")
-                return 70
+                return EXIT_INTERNAL
         log.info("signal %s: shutting down", received[0] if received else "?")
         return 0
     finally:

@@ -1,22 +1,21 @@
-"""From an exception to an exit code and one line of text (the table is in `amtopcon.cli`)."""
+"""The exit codes, and from an exception to an exit code and one line of text (the table is in `amtopcon.cli`)."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-import traceback
-import warnings
-from collections.abc import Callable
-from typing import TextIO
 
 from amtopcon import errors
 
-EXIT_ERROR = 11
-EXIT_SERVER = 23
-EXIT_AUTH = 24
-EXIT_USAGE = 64
-EXIT_INTERNAL = 70
+# The exit codes of the command (the table is in the `amtopcon.cli` docstring). This module
+# imports only the light `amtopcon.errors`, so `amtopcon --version` may import them.
+EXIT_SUCCESS_CODE = 4  # DONE: the only successful AMT completion code
+EXIT_ERROR = 11  # ERROR: unknown application/job, refused START
+EXIT_SERVER = 23  # WEB_SERVER_ERROR: unreachable, 5xx after retries, contract broken, START outcome unknown
+EXIT_AUTH = 24  # AUTHENTICATION_ERROR: 401 / 403
+EXIT_USAGE = 64  # outside the AMT completion code table (argparse's 2 would read as RUNNING)
+EXIT_INTERNAL = 70  # a bug in amtopcon
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: standard output was closed by its reader
 
 #: The server the command talks to, once known (named in connection errors).
 current_server: str | None = None
@@ -93,72 +92,6 @@ def describe(exc: BaseException) -> tuple[int, str]:
 def maybe_traceback(exc: BaseException) -> None:
     """With `AMTOPCON_LOG=debug`, also print the traceback (off by default: one line per error)."""
     if os.environ.get("AMTOPCON_LOG", "").strip().lower() == "debug":
+        import traceback
+
         traceback.print_exception(exc, file=sys.stderr)
-
-
-class _StderrHandler(logging.Handler):
-    """Warnings of the `amtopcon` logger as plain `amtopcon: warning: ...` lines on the current stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            text = " ".join(record.getMessage().split())
-            print(f"amtopcon: {record.levelname.lower()}: {text}", file=sys.stderr, flush=True)
-        except Exception:
-            self.handleError(record)
-
-
-def _from_amtopcon(category: type[Warning]) -> bool:
-    return category.__module__.partition(".")[0] == "amtopcon"
-
-
-def _warnings_as_lines(*, quiet: bool) -> Callable[[], None]:
-    """The library's `warnings` (e.g. `InsecureTransportWarning`, issued when the client is
-    made) as one plain `amtopcon: warning: ...` line each, without Python's file:line and
-    source line; none with --quiet or --json. Other packages' warnings keep Python's format.
-    Returns the function that undoes it."""
-    original = warnings.showwarning
-
-    def show(
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        file: TextIO | None = None,
-        line: str | None = None,
-    ) -> None:
-        if not _from_amtopcon(category):
-            original(message, category, filename, lineno, file, line)
-            return
-        if quiet:
-            return
-        text = " ".join(str(message).split())
-        print(f"amtopcon: warning: {text}", file=sys.stderr, flush=True)
-
-    warnings.showwarning = show
-
-    def undo() -> None:
-        if warnings.showwarning is show:
-            warnings.showwarning = original
-
-    return undo
-
-
-def setup_logging(*, quiet: bool) -> Callable[[], None]:
-    """Show the library's log warnings and `warnings` as one plain line each (none with
-    --quiet or --json).
-
-    `AMTOPCON_LOG=debug|info|warning` keeps the library's own logging set-up instead (its
-    `warnings` are still one line each). Returns the function that undoes it all.
-    """
-    undo_warnings = _warnings_as_lines(quiet=quiet)
-    logger = logging.getLogger("amtopcon")
-    if os.environ.get("AMTOPCON_LOG", "").strip():
-        return undo_warnings
-    handler = _StderrHandler(level=logging.ERROR if quiet else logging.WARNING)
-    logger.addHandler(handler)
-
-    def undo() -> None:
-        logger.removeHandler(handler)
-        undo_warnings()
-
-    return undo

@@ -32,7 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import httpx  # a base dependency: the engine reads headers case-insensitively, as through the other door
+
 from amtopcon import _wire
+from amtopcon._common import DEFAULT_HOST, DEFAULT_PORT
 from amtopcon._version import __version__
 from amtopcon.testing._clocks import SpeedClock
 from amtopcon.testing._engine import Drop
@@ -49,8 +52,6 @@ __all__ = [
 
 logger = logging.getLogger("amtopcon.testing.server")
 
-DEFAULT_HOST: Final = "127.0.0.1"
-DEFAULT_PORT: Final = 4004
 #: The largest request body read (256 parameters of 4,096 characters fit with room to spare).
 MAX_BODY: Final = 4 * 1024 * 1024
 #: Seconds an idle or stalled connection is kept.
@@ -220,8 +221,6 @@ class _Handler(BaseHTTPRequestHandler):
         query: dict[str, str] = {}
         for key, value in parse_qsl(split.query, keep_blank_values=True):
             query.setdefault(key, value)
-        import httpx  # a base dependency; the engine reads headers case-insensitively like the other door
-
         headers = httpx.Headers(list(self.headers.items()))
         try:
             with self.server.engine_lock:

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -353,3 +354,57 @@ def test_password_sources(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_connect.getpass, "getpass", lambda prompt: prompts.append(prompt) or "typed")
     assert _connect._password(args, "http://h/", "u") == "typed"
     assert prompts == ["Password for u at http://h/: "]
+
+
+# -- emulator serve: exit codes and logging (the serving loop itself runs in tests/integration)
+def test_emulator_without_a_command_prints_help_and_exits_64(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator"]) == EXIT_USAGE
+    assert "serve" in capsys.readouterr().err
+
+
+def _serve_logging_an_engine_error(monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:
+    """`emulator serve --port 0 ...` whose serving loop logs one request and one engine failure, then stops."""
+    import logging
+
+    from amtopcon.cli import _emulator
+
+    def fake_run(server: Any, log: logging.Logger) -> int:
+        try:
+            log.info("127.0.0.1 GET /AmtOpConService/HeartBeat 200 0.1 ms")
+            try:
+                raise RuntimeError("engine bug")
+            except RuntimeError:
+                log.exception("the emulator failed on %s %s", "GET", "/AmtOpConService/MonitorJob")
+            return 0
+        finally:
+            server.close()
+
+    monkeypatch.setattr(_emulator, "_run", fake_run)
+    monkeypatch.delenv("AMTOPCON_LOG", raising=False)
+    ours = logging.getLogger("amtopcon")
+    before = (list(ours.handlers), ours.level)
+    code = main(["emulator", "serve", "--port", "0", *extra])
+    assert (list(ours.handlers), ours.level) == before  # main undid its logging set-up
+    return code
+
+
+def test_emulator_serve_verbose_logs_an_engine_error_once_with_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _serve_logging_an_engine_error(monkeypatch, "--verbose")
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err.count("the emulator failed on GET /AmtOpConService/MonitorJob") == 1, err
+    assert err.count("RuntimeError: engine bug") == 1, err
+    assert err.count("/AmtOpConService/HeartBeat") == 1, err
+    line = next(line for line in err.splitlines() if "HeartBeat" in line)
+    assert line.split()[2:6] == ["INFO", "127.0.0.1", "GET", "/AmtOpConService/HeartBeat"]
+
+
+def test_emulator_serve_without_verbose_shows_an_engine_error_as_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _serve_logging_an_engine_error(monkeypatch)
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err.splitlines() == ["amtopcon: error: the emulator failed on GET /AmtOpConService/MonitorJob"]

@@ -1,0 +1,102 @@
+"""How the command shows the library's log records and `warnings` on standard error.
+
+One handler on the `amtopcon` logger at a time: plain one-line warnings by default, or
+timestamped lines from INFO up with `emulator serve --verbose`. Imported once the
+arguments are parsed (logging is not needed for `--version`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from typing import TextIO
+
+#: The format of `--verbose` lines (a test reads the request's method and path at fields 4 and 5).
+VERBOSE_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+class _StderrHandler(logging.Handler):
+    """Records of the `amtopcon` logger on the current stderr (`sys.stderr` when emitted).
+
+    Without a formatter: one plain `amtopcon: warning: ...` line (no traceback). With one
+    (`--verbose`): the formatter's text, traceback included.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.formatter is None:
+                text = "amtopcon: {}: {}".format(record.levelname.lower(), " ".join(record.getMessage().split()))
+            else:
+                text = self.format(record)
+            print(text, file=sys.stderr, flush=True)
+        except Exception:
+            self.handleError(record)
+
+
+def _from_amtopcon(category: type[Warning]) -> bool:
+    return category.__module__.partition(".")[0] == "amtopcon"
+
+
+def _warnings_as_lines(*, quiet: bool) -> Callable[[], None]:
+    """The library's `warnings` (e.g. `InsecureTransportWarning`, issued when the client is
+    made) as one plain `amtopcon: warning: ...` line each, without Python's file:line and
+    source line; none with --quiet or --json. Other packages' warnings keep Python's format.
+    Returns the function that undoes it."""
+    original = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if not _from_amtopcon(category):
+            original(message, category, filename, lineno, file, line)
+            return
+        if quiet:
+            return
+        text = " ".join(str(message).split())
+        print(f"amtopcon: warning: {text}", file=sys.stderr, flush=True)
+
+    warnings.showwarning = show
+
+    def undo() -> None:
+        if warnings.showwarning is show:
+            warnings.showwarning = original
+
+    return undo
+
+
+def setup_logging(*, quiet: bool, verbose: bool = False) -> Callable[[], None]:
+    """Show the library's log warnings and `warnings` as one plain line each (none with
+    --quiet or --json).
+
+    `verbose` (`emulator serve --verbose`): every record from INFO up instead, timestamped,
+    tracebacks included, through the same single handler (so nothing shows twice).
+    Otherwise `AMTOPCON_LOG=debug|info|warning` keeps the library's own logging set-up
+    (its `warnings` are still one line each). Returns the function that undoes it all.
+    """
+    undo_warnings = _warnings_as_lines(quiet=quiet)
+    logger = logging.getLogger("amtopcon")
+    level = logger.level
+    if verbose:
+        handler = _StderrHandler(level=logging.INFO)
+        handler.setFormatter(logging.Formatter(VERBOSE_FORMAT))
+        logger.setLevel(logging.INFO)
+    elif os.environ.get("AMTOPCON_LOG", "").strip():
+        return undo_warnings
+    else:
+        handler = _StderrHandler(level=logging.ERROR if quiet else logging.WARNING)
+    logger.addHandler(handler)
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        undo_warnings()
+
+    return undo
