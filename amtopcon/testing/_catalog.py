@@ -37,6 +37,7 @@ from typing import Any, Final
 
 import attrs
 
+from amtopcon._common import counted
 from amtopcon.errors import ConfigError
 from amtopcon.models import CompletionCode
 
@@ -333,7 +334,12 @@ class Catalog:
 
     def __repr__(self) -> str:
         jobs = sum(len(a.jobs) for a in self.applications.values())
-        return f"Catalog({len(self.applications)} applications, {jobs} jobs, {len(self.scripts)} scripts)"
+        counts = (
+            counted(len(self.applications), "application"),
+            counted(jobs, "job"),
+            counted(len(self.scripts), "script"),
+        )
+        return f"Catalog({', '.join(counts)})"
 
     # -- files
     @classmethod

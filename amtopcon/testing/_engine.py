@@ -33,6 +33,7 @@ import attrs
 
 from amtopcon import _wire
 from amtopcon._clock import Clock
+from amtopcon._common import counted
 from amtopcon.errors import NotFoundError, ValidationError
 from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message
 from amtopcon.testing._catalog import (
@@ -884,4 +885,4 @@ class Emulator:
         return _wire.message_page_body(entry.rec.batch_request_id, page, has_more=visible > max(upto, after))
 
     def __repr__(self) -> str:
-        return f"Emulator({self.catalog!r}, clock={self.clock!r}, {len(self._entries)} batch requests)"
+        return f"Emulator({self.catalog!r}, clock={self.clock!r}, {counted(len(self._entries), 'batch request')})"

@@ -12,6 +12,8 @@ from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
+from amtopcon._common import counted
+
 __all__ = ["FIRST_BATCH_REQUEST_ID", "MemoryStore", "RequestRecord", "Store"]
 
 #: The first BatchRequestId a fresh store hands out (the vendor's example id).
@@ -181,4 +183,4 @@ class MemoryStore:
 
     def __repr__(self) -> str:
         with self._lock:
-            return f"MemoryStore({len(self._requests)} requests)"
+            return f"MemoryStore({counted(len(self._requests), 'request')})"

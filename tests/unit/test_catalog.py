@@ -207,3 +207,18 @@ def test_message_templates_quote_the_start() -> None:
     assert render("Report test 01 Value param {parameters}", {**values, "parameters": "[]"}) == (
         "Report test 01 Value param []"
     )
+
+
+def test_reprs_count_in_the_right_number() -> None:
+    from amtopcon.testing import Emulator, MemoryStore
+
+    catalog = Catalog()
+    assert repr(catalog) == "Catalog(0 applications, 0 jobs, 0 scripts)"
+    catalog.add_job("APP", "JOB", steps=["one step"])
+    assert repr(catalog).startswith("Catalog(1 application, 1 job, ")
+    store = MemoryStore()
+    emulator = Emulator(store=store)
+    assert repr(emulator).endswith(", 0 batch requests)") and repr(store) == "MemoryStore(0 requests)"
+    with emulator.client() as client:
+        client.job_action("START", application="DEMO2", job="REPORTTEST01")
+    assert repr(emulator).endswith(", 1 batch request)") and repr(store) == "MemoryStore(1 request)"
