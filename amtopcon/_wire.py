@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from amtopcon import _checks
 from amtopcon._convert import StructureFailure, structure
 from amtopcon.errors import (
     APIStatusError,
@@ -151,15 +152,21 @@ Kind = Literal["read", "start", "action"]
 
 @attrs.frozen
 class WireRequest:
-    """One function call of the contract, ready to be sent (no token, no request id yet)."""
+    """One function call of the contract, ready to be sent (no token, no request id yet).
+
+    Its HTTP method follows from the function (`METHODS`)."""
 
     function: str
-    method: str
     params: Mapping[str, str | int] = attrs.field(factory=dict)
     body: Mapping[str, Any] | None = None
     needs_token: bool = True
     kind: Kind = "read"
     task_id: str | None = None
+
+    @property
+    def method(self) -> str:
+        """`GET` or `POST`, as the contract gives it for the function."""
+        return METHODS[self.function]
 
     def __repr__(self) -> str:  # never show a body: Logon's carries the password
         return f"WireRequest({self.method} {self.function}, kind={self.kind})"
@@ -167,33 +174,26 @@ class WireRequest:
 
 def logon_request(user: str, password: str) -> WireRequest:
     """`POST Logon` with the user and password."""
-    return WireRequest(LOGON, "POST", body={F_USER_NAME: user, F_PASSWORD: password}, needs_token=False)
+    return WireRequest(LOGON, body={F_USER_NAME: user, F_PASSWORD: password}, needs_token=False)
 
 
 def heartbeat_request() -> WireRequest:
     """`GET HeartBeat` (no token)."""
-    return WireRequest(HEARTBEAT, "GET", needs_token=False)
+    return WireRequest(HEARTBEAT, needs_token=False)
 
 
 def monitor_request(batch_request_id: int) -> WireRequest:
     """`GET MonitorJob?batchRequestId=N`."""
     brid = validate_batch_request_id(batch_request_id)
-    return WireRequest(MONITOR_JOB, "GET", params={Q_BATCH_REQUEST_ID: brid})
+    return WireRequest(MONITOR_JOB, params={Q_BATCH_REQUEST_ID: brid})
 
 
 def messages_request(batch_request_id: int, after: int = 0, max_count: int | None = None) -> WireRequest:
     """`GET GetMessages?batchRequestId=N&afterSequence=A&maxCount=M` (both always sent)."""
     brid = validate_batch_request_id(batch_request_id)
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise ValidationError(f"after: expected an integer >= 0, got {after!r}", field="after")
-    count = DEFAULT_MAX_COUNT if max_count is None else max_count
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValidationError(f"max_count: expected an integer >= 1, got {max_count!r}", field="max_count")
-    return WireRequest(
-        GET_MESSAGES,
-        "GET",
-        params={Q_BATCH_REQUEST_ID: brid, Q_AFTER_SEQUENCE: after, Q_MAX_COUNT: count},
-    )
+    after = _checks.sequence(after, "after")
+    count = DEFAULT_MAX_COUNT if max_count is None else _checks.integer(max_count, "max_count", minimum=1)
+    return WireRequest(GET_MESSAGES, params={Q_BATCH_REQUEST_ID: brid, Q_AFTER_SEQUENCE: after, Q_MAX_COUNT: count})
 
 
 @attrs.frozen
@@ -249,7 +249,7 @@ class StartRequest:
     def to_request(self) -> WireRequest:
         """A `POST OpConJobAction` START, validated."""
         self.validate()
-        return WireRequest(JOB_ACTION, "POST", body=self.to_wire(), kind="start", task_id=self.task_id)
+        return WireRequest(JOB_ACTION, body=self.to_wire(), kind="start", task_id=self.task_id)
 
 
 def action_request(action: str, batch_request_id: int) -> WireRequest:
@@ -257,7 +257,7 @@ def action_request(action: str, batch_request_id: int) -> WireRequest:
     if action not in ("STOP", "KILL"):
         raise ValidationError(f"action: expected STOP or KILL here, got {action!r}", field="action")
     brid = validate_batch_request_id(batch_request_id)
-    return WireRequest(JOB_ACTION, "POST", body={F_ACTION: action, F_BATCH_REQUEST_ID: brid}, kind="action")
+    return WireRequest(JOB_ACTION, body={F_ACTION: action, F_BATCH_REQUEST_ID: brid}, kind="action")
 
 
 # --------------------------------------------------------------------------- validation

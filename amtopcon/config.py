@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from amtopcon import _checks
 from amtopcon.errors import ConfigError, ValidationError
 
 __all__ = [
@@ -81,10 +82,14 @@ class ConnectorConfig:
     @property
     def base_url(self) -> str:
         """`https://{SERVER_ADDRESS}/AmtOpConService/` (`http://` when TLS is off)."""
-        scheme = "https" if self.use_tls else "http"
-        from amtopcon._wire import SERVICE_PATH
+        return _service_url(self.server_address, use_tls=self.use_tls)
 
-        return f"{scheme}://{self.server_address}{SERVICE_PATH}"
+
+def _service_url(address: str, *, use_tls: bool) -> str:
+    """The service's base URL on `address` (`host:port`), as the connector builds it."""
+    from amtopcon._wire import SERVICE_PATH  # imported here: _wire loads cattrs, which `amtopcon encode` must not
+
+    return f"{'https' if use_tls else 'http'}://{address}{SERVICE_PATH}"
 
 
 def _parse_bool(value: str, *, path: str | None, line: int | None, key: str) -> bool:
@@ -98,14 +103,10 @@ def _parse_bool(value: str, *, path: str | None, line: int | None, key: str) -> 
 
 def _parse_seconds(value: str, *, path: str | None, line: int | None, key: str, positive: bool = False) -> float:
     try:
-        seconds = float(value.strip())
-    except ValueError:
-        raise ConfigError(f"expected a number of seconds, got {value!r}", path=path, line=line, key=key) from None
-    low_ok = seconds > 0 if positive else seconds >= 0
-    if seconds != seconds or not low_ok or seconds == float("inf"):
-        bound = "> 0" if positive else ">= 0"
-        raise ConfigError(f"expected a number of seconds {bound}, got {value!r}", path=path, line=line, key=key)
-    return seconds
+        return _checks.seconds(float(value.strip()), key, inclusive=not positive)
+    except ValueError:  # not a number, or out of bounds (a ValidationError is a ValueError)
+        wanted = _checks.seconds_wanted(inclusive=not positive)
+        raise ConfigError(f"expected {wanted}, got {value!r}", path=path, line=line, key=key) from None
 
 
 _ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$")
@@ -258,9 +259,7 @@ def read_env(environ: Mapping[str, str] | None = None) -> EnvConfig:
         address = _check_address(address, path=None, line=None, key="AMTOPCON_SERVER_ADDRESS")
         tls = get("AMTOPCON_USE_TLS")
         use_tls = True if tls is None else _parse_bool(tls, path=None, line=None, key="AMTOPCON_USE_TLS")
-        from amtopcon._wire import SERVICE_PATH
-
-        base_url = f"{'https' if use_tls else 'http'}://{address}{SERVICE_PATH}"
+        base_url = _service_url(address, use_tls=use_tls)
     user = get("AMTOPCON_USER")
     if user is None:
         raise ConfigError("set AMTOPCON_USER", key="AMTOPCON_USER")

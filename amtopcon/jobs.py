@@ -17,11 +17,11 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, NoReturn, cast
+from typing import TYPE_CHECKING, Final, NoReturn, cast
 
 import anyio
 
-from amtopcon import _wire
+from amtopcon import _checks, _wire
 from amtopcon.errors import (
     AmtOpConError,
     APIConnectionError,
@@ -65,28 +65,6 @@ TaskValues = Mapping[str, str] | Sequence[TaskValue] | None
 # --------------------------------------------------------------------------- no I/O
 
 
-def _check_timeout(timeout: object) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout or timeout < 0:
-        raise ValidationError(f"timeout: expected seconds >= 0 or None, got {timeout!r}", field="timeout")
-    return float(timeout)
-
-
-def _check_call_timeout(timeout: object) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValidationError(f"timeout: expected seconds > 0 or None, got {timeout!r}", field="timeout")
-    return float(timeout)
-
-
-def _check_after(after: object) -> int:
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise ValidationError(f"after: expected a message sequence (an integer >= 0), got {after!r}", field="after")
-    return after
-
-
 def _describe(status: JobStatus | None) -> str:
     return "none seen" if status is None else f"{status.code.name} ({int(status.code)})"
 
@@ -103,7 +81,7 @@ class _Watch:
     """
 
     __slots__ = (
-        "_checks",
+        "_checks_made",
         "_clock",
         "_delays",
         "_failed_last",
@@ -133,7 +111,8 @@ class _Watch:
         self._handle = handle
         self._clock = client.clock
         self._policy = poll or client.poll
-        self.timeout = _check_timeout(timeout)
+        # None or infinity: no deadline.
+        self.timeout = _checks.seconds(timeout, "timeout", finite=False, allow_none=True)
         now = self._clock.now()
         self.deadline = None if self.timeout is None else now + self.timeout
         self._delays = self._policy.delays(client._rng)
@@ -142,7 +121,7 @@ class _Watch:
             # The job is known to have ended: ask once more at once for its final status.
             next(self._delays)
             self._delays = _chain_first(0.0, self._delays)
-        self._checks = 0
+        self._checks_made = 0
         self._failed_last = False
         self._last_code: int | None = None
         self._last_error: AmtOpConError | None = None
@@ -167,7 +146,7 @@ class _Watch:
                 delay = max(delay, self._retry_after)
         if self.deadline is not None:
             remaining = self.deadline - self._clock.now()
-            if remaining <= 0 and self._checks > 0:
+            if remaining <= 0 and self._checks_made > 0:
                 self._timed_out()
             delay = min(delay, max(remaining, 0.0))
         return delay
@@ -203,7 +182,7 @@ class _Watch:
     # -- outcomes of a round
     def seen(self, status: JobStatus) -> bool:
         """Take a MonitorJob answer; True when `on_status` should hear of it."""
-        self._checks += 1
+        self._checks_made += 1
         self.status = status
         self._handle._status = status
         if status.is_terminal:
@@ -250,7 +229,7 @@ class _Watch:
         failing call may itself take up to the client's `total_timeout`). A failure at or
         past the deadline ends the wait with `WaitTimeoutError` caused by it.
         """
-        self._checks += 1
+        self._checks_made += 1
         if not isinstance(error, _TRANSIENT):
             raise error
         now = self._clock.now()
@@ -336,7 +315,7 @@ class _HandleCore:
     ) -> None:
         self._client = client
         self.batch_request_id = _wire.validate_batch_request_id(batch_request_id)
-        self.last_sequence = _check_after(after)
+        self.last_sequence = _checks.sequence(after, "after")
         self._status = status
 
     @property
@@ -350,7 +329,7 @@ class _HandleCore:
         return self._status is not None and self._status.is_terminal
 
     def _action_deadline(self, timeout: object) -> float | None:
-        seconds = _check_call_timeout(timeout)
+        seconds = _checks.seconds(timeout, "timeout", inclusive=False, finite=False, allow_none=True)
         return None if seconds is None else self._client.clock.now() + seconds
 
     def _record_action(self, result: ActionResult) -> None:
@@ -411,7 +390,7 @@ class JobHandle(_HandleCore):
 
         A plain read: it does not move `last_sequence`.
         """
-        watch = _Watch(self, None, None, following=True, cursor=_check_after(after))
+        watch = _Watch(self, None, None, following=True, cursor=_checks.sequence(after, "after"))
         while self._read_page(watch):
             pass
         return watch.pending
@@ -550,7 +529,7 @@ class AsyncJobHandle(_HandleCore):
 
     async def messages(self, after: int = 0) -> list[Message]:
         """Every message of the job after sequence `after`, reading all pages (does not move `last_sequence`)."""
-        watch = _Watch(self, None, None, following=True, cursor=_check_after(after))
+        watch = _Watch(self, None, None, following=True, cursor=_checks.sequence(after, "after"))
         while await self._read_page(watch):
             pass
         return watch.pending
@@ -651,29 +630,6 @@ class AsyncJobHandle(_HandleCore):
 # --------------------------------------------------------------------------- client mixins
 
 
-def _start_kwargs(
-    *,
-    parameters: Sequence[str] | None,
-    task_values: TaskValues,
-    run_as: str | None,
-    file_name: str | None,
-    submit_user: str,
-    station: str,
-    queue: str | None,
-    task_id: str | None,
-) -> dict[str, Any]:
-    return {
-        "parameters": parameters,
-        "task_values": task_values,
-        "run_as": run_as,
-        "file_name": file_name,
-        "submit_user": submit_user,
-        "station": station,
-        "queue": queue,
-        "task_id": task_id,
-    }
-
-
 class SyncJobMethods:
     """`start`, `job` and `run` of `Client`: the job level."""
 
@@ -713,16 +669,14 @@ class SyncJobMethods:
             "START",
             application=application,
             job=job,
-            **_start_kwargs(
-                parameters=parameters,
-                task_values=task_values,
-                run_as=run_as,
-                file_name=file_name,
-                submit_user=submit_user,
-                station=station,
-                queue=queue,
-                task_id=task_id,
-            ),
+            parameters=parameters,
+            task_values=task_values,
+            run_as=run_as,
+            file_name=file_name,
+            submit_user=submit_user,
+            station=station,
+            queue=queue,
+            task_id=task_id,
         )
         status = _status_from_action(result, None, application, job)
         return JobHandle(client, result.batch_request_id, status=status)
@@ -792,16 +746,14 @@ class AsyncJobMethods:
             "START",
             application=application,
             job=job,
-            **_start_kwargs(
-                parameters=parameters,
-                task_values=task_values,
-                run_as=run_as,
-                file_name=file_name,
-                submit_user=submit_user,
-                station=station,
-                queue=queue,
-                task_id=task_id,
-            ),
+            parameters=parameters,
+            task_values=task_values,
+            run_as=run_as,
+            file_name=file_name,
+            submit_user=submit_user,
+            station=station,
+            queue=queue,
+            task_id=task_id,
         )
         status = _status_from_action(result, None, application, job)
         return AsyncJobHandle(client, result.batch_request_id, status=status)

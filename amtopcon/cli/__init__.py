@@ -64,7 +64,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from amtopcon import __version__
+from amtopcon import __version__, _checks
 from amtopcon.cli._errors import (
     EXIT_AUTH,
     EXIT_BROKEN_PIPE,
@@ -153,12 +153,9 @@ def _non_negative_int(text: str) -> int:
 
 def _seconds(text: str) -> float:
     try:
-        value = float(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return value
+        return _checks.seconds(float(text.strip()), "seconds", inclusive=False)
+    except ValueError:  # not a number, or out of bounds (a ValidationError is a ValueError)
+        raise argparse.ArgumentTypeError(f"expected {_checks.seconds_wanted(inclusive=False)}, got {text!r}") from None
 
 
 def _job_type(text: str) -> str:

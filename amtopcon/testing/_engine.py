@@ -18,7 +18,6 @@ import hashlib
 import heapq
 import json
 import logging
-import math
 import ntpath
 import posixpath
 import secrets
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from amtopcon import _wire
+from amtopcon import _checks, _wire
 from amtopcon._clock import Clock
 from amtopcon._common import counted
 from amtopcon.errors import NotFoundError, ValidationError
@@ -227,19 +226,6 @@ def _mask_headers(headers: dict[str, str]) -> dict[str, str]:
     return {**headers, name: TOKEN_MASK_PREFIX + _hash(token)[:_TOKEN_MASK_DIGITS]}
 
 
-def _number(name: str, value: object, *, minimum: float, inclusive: bool) -> float:
-    """A finite real number `>= minimum` (or `> minimum`), else a `ValidationError` naming `name`."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            number = float(value)
-        except OverflowError:  # an int too large for a float
-            number = math.inf
-        if math.isfinite(number) and (number >= minimum if inclusive else number > minimum):
-            return number
-    bound = ">=" if inclusive else ">"
-    raise ValidationError(f"{name}: expected a number of seconds {bound} {minimum:g}, got {value!r}", field=name)
-
-
 def _working_dir(path: str) -> str:
     directory = posixpath.dirname(path) if path.startswith("/") else ntpath.dirname(path)
     return directory.upper().replace("\\", "\\\\")
@@ -308,9 +294,8 @@ class Emulator:
             )
         if clock is not None and not isinstance(clock, Clock):
             raise ValidationError(f"clock: expected an amtopcon.Clock, got {type(clock).__name__}", field="clock")
-        token_ttl = _number("token_ttl", token_ttl, minimum=0, inclusive=False)
-        if isinstance(message_cap, bool) or not isinstance(message_cap, int) or message_cap < 1:
-            raise ValidationError(f"message_cap: expected an integer >= 1, got {message_cap!r}", field="message_cap")
+        token_ttl = _checks.seconds(token_ttl, "token_ttl", inclusive=False)
+        message_cap = _checks.integer(message_cap, "message_cap", minimum=1)
         self.catalog = catalog if catalog is not None else Catalog.default()
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.store: Store = store if store is not None else MemoryStore()
@@ -348,7 +333,7 @@ class Emulator:
             ValidationError: `seconds` is not a finite number >= 0 (`field="seconds"`), or
                 the emulator's clock is not one a test moves (`field="clock"`).
         """
-        seconds = _number("seconds", seconds, minimum=0, inclusive=True)
+        seconds = _checks.seconds(seconds, "seconds")
         advance = getattr(self.clock, "advance", None)
         if advance is None:
             raise ValidationError(
@@ -417,8 +402,7 @@ class Emulator:
             ValidationError: `batch_request_id` is not a positive integer, or `after` not an integer >= 0.
             NotFoundError: no such batch request (`batch_request_not_found` is True), as the client raises.
         """
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise ValidationError(f"after: expected an integer >= 0, got {after!r}", field="after")
+        after = _checks.sequence(after, "after")
         with self._lock:
             entry = self._entry(batch_request_id)
             count = self._visible(entry, self.clock.now())

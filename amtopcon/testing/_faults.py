@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 from typing import Final
 
 import attrs
 
-from amtopcon import _wire
+from amtopcon import _checks, _wire
 from amtopcon.errors import ValidationError
 
 __all__ = ["Fault", "Faults"]
@@ -72,20 +71,8 @@ class Faults:
             )
         return function
 
-    @staticmethod
-    def _seconds(name: str, value: object) -> float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            try:
-                number = float(value)
-            except OverflowError:
-                number = math.inf
-            if math.isfinite(number) and number >= 0:
-                return number
-        raise ValidationError(f"{name}: expected a finite number of seconds >= 0, got {value!r}", field=name)
-
     def _add(self, fault: Fault, times: int = 1) -> None:
-        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-            raise ValidationError(f"times: expected an integer >= 1, got {times!r}", field="times")
+        times = _checks.integer(times, "times", minimum=1)
         with self._lock:
             queue = self._pending.setdefault(fault.function, deque())
             queue.extend([fault] * times)
@@ -105,7 +92,7 @@ class Faults:
                     f"retry_after: a header value has no line breaks, got {retry_after!r}", field="retry_after"
                 )
         elif retry_after is not None:
-            self._seconds("retry_after", retry_after)
+            _checks.seconds(retry_after, "retry_after")
         self._add(Fault(self._function(function), "fail", status=status, retry_after=retry_after), times)
 
     def delay_next(self, function: str, seconds: float) -> None:
@@ -114,7 +101,7 @@ class Faults:
         In process, a delay longer than the client's read timeout becomes a read timeout
         (the request was processed, the answer never arrived).
         """
-        seconds = self._seconds("seconds", seconds)
+        seconds = _checks.seconds(seconds, "seconds")
         self._add(Fault(self._function(function), "delay", seconds=seconds))
 
     def drop_next(self, function: str, after_processing: bool = True) -> None:
