@@ -391,8 +391,13 @@ def start_request_from_wire(body: Any) -> StartRequest:
     return req.validate()
 
 
+def lower_keys(mapping: Mapping[Any, Any]) -> dict[str, Any]:
+    """The mapping with its keys lower-cased, to read names case-insensitively (`.get(NAME.lower())`)."""
+    return {str(k).lower(): v for k, v in mapping.items()}
+
+
 def _ci_getter(body: Mapping[str, Any]) -> Any:
-    lowered = {str(k).lower(): v for k, v in body.items()}
+    lowered = lower_keys(body)
     return lambda name: lowered.get(name.lower())
 
 

@@ -200,10 +200,6 @@ class _Entry:
     rendered: _Rendered | None = None
 
 
-def _ci(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    return {str(k).lower(): v for k, v in mapping.items()}
-
-
 def _mask(body: Any) -> Any:
     if isinstance(body, dict):
         password = _wire.F_PASSWORD.lower()
@@ -477,7 +473,7 @@ class Emulator:
         """
         with self._lock:
             now = self.clock.now()
-            hdrs = _ci(headers)
+            hdrs = _wire.lower_keys(headers)
             request_id = hdrs.get(_wire.H_REQUEST_ID.lower()) or str(uuid.uuid4())
             function = path.rstrip("/").rsplit("/", 1)[-1]
             parsed, body_ok = self._parse_body(body)
@@ -566,7 +562,7 @@ class Emulator:
             if function == _wire.LOGON:
                 return 200, self._logon(body, now), None
             self._authenticate(headers, now)
-            q = _ci(query)
+            q = _wire.lower_keys(query)
             if function == _wire.JOB_ACTION:
                 return 200, self._job_action(body, now), None
             brid = _wire.validate_batch_request_id(q.get(_wire.Q_BATCH_REQUEST_ID.lower()))
@@ -594,7 +590,7 @@ class Emulator:
     def _logon(self, body: Any, now: float) -> dict[str, str]:
         if not isinstance(body, Mapping):
             raise ValidationError("body: expected a JSON object with UserName and Password", field="body")
-        b = _ci(body)
+        b = _wire.lower_keys(body)
         user, password = b.get(_wire.F_USER_NAME.lower()), b.get(_wire.F_PASSWORD.lower())
         if not isinstance(user, str) or not isinstance(password, str):
             raise ValidationError(
