@@ -24,9 +24,9 @@ import secrets
 import threading
 import time as _time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
@@ -54,7 +54,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
     from amtopcon._async_client import AsyncClient
+    from amtopcon._base import BaseClient
     from amtopcon._client import Client
+
+_C_T = TypeVar("_C_T", bound="BaseClient")
 
 __all__ = ["BASE_URL", "Drop", "Emulator", "EmulatorResponse", "RecordedRequest"]
 
@@ -435,29 +438,40 @@ class Emulator:
 
         return async_transport(self)
 
+    def _wired(
+        self, client_type: Callable[..., _C_T], make_http: Callable[[], Any], overrides: Mapping[str, Any]
+    ) -> _C_T:
+        kwargs = self._client_kwargs(overrides)
+        if "http_client" in kwargs:  # the caller's pool: the caller closes it
+            return client_type(BASE_URL, **kwargs)
+        # A pool made here for the client, which then owns it (its close() closes it). If the
+        # constructor refuses an override, the pool is simply dropped: a MockTransport holds
+        # no connection.
+        client = client_type(BASE_URL, http_client=make_http(), **kwargs)
+        client._owns_http = True
+        return client
+
     def client(self, **overrides: Any) -> Client:
         """A `Client` wired to this emulator (no network), logged on as the default user.
 
         Its clock is the emulator's, so its waits advance a virtual clock instead of
         sleeping. Keyword arguments override the client's settings (`max_retries=0`, ...).
+        The client owns the `httpx.Client` made for it: `close()` (or leaving a `with`
+        block) closes it. An `http_client=` you pass is used as given and stays yours to close.
         """
         import httpx
 
         from amtopcon._client import Client
 
-        kwargs = self._client_kwargs(overrides)
-        kwargs.setdefault("http_client", httpx.Client(transport=self.transport()))
-        return Client(BASE_URL, **kwargs)
+        return self._wired(Client, lambda: httpx.Client(transport=self.transport()), overrides)
 
     def async_client(self, **overrides: Any) -> AsyncClient:
-        """An `AsyncClient` wired to this emulator (see `client()`)."""
+        """An `AsyncClient` wired to this emulator (see `client()`; `await client.aclose()` closes its pool)."""
         import httpx
 
         from amtopcon._async_client import AsyncClient
 
-        kwargs = self._client_kwargs(overrides)
-        kwargs.setdefault("http_client", httpx.AsyncClient(transport=self.async_transport()))
-        return AsyncClient(BASE_URL, **kwargs)
+        return self._wired(AsyncClient, lambda: httpx.AsyncClient(transport=self.async_transport()), overrides)
 
     def handle(
         self,

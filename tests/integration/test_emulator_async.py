@@ -146,3 +146,9 @@ async def test_drop_and_delay(emulator: Emulator) -> None:
     emulator.faults.delay_next(w.GET_MESSAGES, 2)
     await client.get_messages(brid)
     assert emulator.now >= 7
+
+
+async def test_an_async_client_closes_the_pool_the_emulator_made_for_it(emulator: Emulator) -> None:
+    async with emulator.async_client() as client:
+        assert await client.heartbeat()
+    assert client._http.is_closed

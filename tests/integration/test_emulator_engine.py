@@ -699,3 +699,19 @@ def test_speed_clock_runs_real_time_faster() -> None:
     assert status.code is C.DONE
     with pytest.raises(ValueError):
         SpeedClock(speed=0)
+
+
+def test_a_client_closes_the_pool_the_emulator_made_for_it_and_leaves_yours_open(emulator: Emulator) -> None:
+    with emulator.client() as client:
+        assert client.heartbeat()
+        copy = client.with_options(max_retries=0)
+        copy.close()  # a copy shares the pool: closing it leaves the pool open
+        assert copy.heartbeat()
+    assert client._http.is_closed
+    with pytest.raises(ValidationError):
+        emulator.client(max_retries=-1)  # a refused override leaves nothing open either
+    yours = httpx.Client(transport=emulator.transport())
+    with emulator.client(http_client=yours) as client:
+        assert client.heartbeat()
+    assert not yours.is_closed
+    yours.close()
