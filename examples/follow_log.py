@@ -36,12 +36,15 @@ def follow(job: JobHandle) -> int:
         stamp = f"{message.timestamp:%H:%M:%S}" if message.timestamp else "--:--:--"
         print(f"{message.sequence:>5} {stamp} {message.severity:<7} {message.text}", flush=True)
         seen += 1
-    result = job.wait()
+    # The job has ended: its final status is one MonitorJob call (job.wait() would read the
+    # whole log again to build a JobResult).
+    status = job.status()
+    code = int(status.code)
     print(
-        f"BatchRequestId {job.batch_request_id}: {result.code.name} ({result.exit_code}); {seen} new messages;"
+        f"BatchRequestId {job.batch_request_id}: {status.code.name} ({code}); {seen} new messages;"
         f" resume with --batch-request-id {job.batch_request_id} --after {job.last_sequence}"
     )
-    return result.exit_code
+    return code
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ import anyio
 import httpx
 import pytest
 
-from amtopcon import AsyncJobHandle, CompletionCode, JobHandle, PollPolicy, _wire
+from amtopcon import AsyncJobHandle, CompletionCode, JobHandle, JobResult, PollPolicy, _wire
 from amtopcon.errors import APITimeoutError, InternalServerError, ValidationError, WaitTimeoutError
 from amtopcon.testing import Emulator
 from tests._realtime import forbid_real_sleep
@@ -399,3 +399,30 @@ def test_a_client_from_connector_config_polls_like_the_connector(
     assert result.code is C.DONE
     times = [r.time - began for r in calls(emulator, _wire.MONITOR_JOB)]
     assert len(times) >= 4 and times[:4] == pytest.approx(expected)
+
+
+async def test_after_a_follow_the_final_status_costs_no_call_and_wait_would_read_the_log_again(
+    emulator: Emulator, twin: Any
+) -> None:
+    # What docs/guides/jobs.md says a follow and what comes after it cost, on a 3,000-message job.
+    emulator.add_job("BIG", "LOG", steps=[(f"line {i}", 1) for i in range(3000)], final=C.DONE)
+    d = twin()
+    handle = await d.start("BIG", "LOG")
+    kept = await d.follow(handle)
+    assert [m.sequence for m in kept] == list(range(1, 3001))
+    before = len(emulator.requests)
+
+    final = handle.last_status  # the status follow() ended on: no call
+    assert final is not None and final.code is C.DONE
+    assert len(emulator.requests) == before
+
+    status = await d.call(handle, "status")  # one MonitorJob
+    assert [r.function for r in emulator.requests[before:]] == [_wire.MONITOR_JOB]
+    assert status == final
+    before = len(emulator.requests)
+
+    result = await d.call(handle, "wait")  # one MonitorJob and the whole log again, a page of 1,000 per call
+    again = Counter(r.function for r in emulator.requests[before:])
+    assert again == {_wire.MONITOR_JOB: 1, _wire.GET_MESSAGES: 3}
+    assert [r.query[_wire.Q_AFTER_SEQUENCE] for r in calls(emulator, _wire.GET_MESSAGES)[-3:]] == ["0", "1000", "2000"]
+    assert result == JobResult(status, kept)  # what a follow already had
