@@ -2,21 +2,62 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
+
+from amtopcon import _checks
+from amtopcon.errors import ValidationError
 
 __all__ = ["PollPolicy"]
 
 
-def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    from amtopcon.errors import ValidationError
+def _refuse(attribute: attrs.Attribute[Any], wanted: str, value: object) -> ValidationError:
+    return ValidationError(f"PollPolicy.{attribute.name}: expected {wanted}, got {value!r}", field=attribute.name)
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
-        raise ValidationError(
-            f"PollPolicy.{attribute.name}: expected a number >= 0, got {value!r}", field=attribute.name
-        )
+
+def _number(value: object) -> float | None:
+    """`value` as a float, or None when it is not a number (a bool, a string, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    return None if math.isnan(number) else number
+
+
+def _seconds(*, positive: bool = False, finite: bool = True) -> Any:
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        try:
+            _checks.seconds(value, attribute.name, inclusive=not positive, finite=finite)
+        except ValidationError:
+            wanted = _checks.seconds_wanted(inclusive=not positive, finite=finite)
+            raise _refuse(attribute, wanted, value) from None
+
+    return check
+
+
+def _backoff(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    number = _number(value)
+    if number is None or not 1 <= number < math.inf:
+        raise _refuse(attribute, "a finite factor >= 1 (1: no growth)", value)
+
+
+def _max_interval(policy: PollPolicy, attribute: attrs.Attribute[Any], value: object) -> None:
+    number = _number(value)
+    if number is None or number < policy.interval:
+        wanted = f"a number of seconds >= interval ({policy.interval:g}), or math.inf for no cap"
+        raise _refuse(attribute, wanted, value)
+
+
+def _jitter(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    number = _number(value)
+    if number is None or not 0 <= number < 1:
+        raise _refuse(attribute, "a fraction >= 0 and < 1 (0: no jitter)", value)
 
 
 @attrs.frozen
@@ -30,14 +71,28 @@ class PollPolicy:
 
     The default checks after 1 s, then every 1, 1.5, 2.25, ... seconds up to 5 s (the
     existing connector's interval). `PollPolicy.fixed()` reproduces the connector exactly.
+
+    Every value is checked when the policy is made; a value out of range raises
+    `ValidationError` naming the field:
+
+    Attributes:
+        initial_delay: seconds before the first check; finite, >= 0.
+        interval: seconds between the first checks; finite, > 0 (a wait never polls in a
+            tight loop).
+        backoff: the factor each delay grows by; finite, >= 1 (1: a fixed interval).
+        max_interval: the cap on a delay; >= `interval` (equal to it: a fixed interval;
+            `math.inf`: no cap).
+        jitter: the fraction each delay is spread by; >= 0 and < 1 (0: exact delays).
+        max_outage: seconds of server outage a wait rides out before it raises the last
+            error; >= 0 (0: raise at once; `math.inf`: never give up).
     """
 
-    initial_delay: float = attrs.field(default=1.0, validator=_non_negative)
-    interval: float = attrs.field(default=1.0, validator=_non_negative)
-    backoff: float = attrs.field(default=1.5, validator=_non_negative)
-    max_interval: float = attrs.field(default=5.0, validator=_non_negative)
-    jitter: float = attrs.field(default=0.1, validator=_non_negative)
-    max_outage: float = attrs.field(default=300.0, validator=_non_negative)
+    initial_delay: float = attrs.field(default=1.0, validator=_seconds())
+    interval: float = attrs.field(default=1.0, validator=_seconds(positive=True))
+    backoff: float = attrs.field(default=1.5, validator=_backoff)
+    max_interval: float = attrs.field(default=5.0, validator=_max_interval)
+    jitter: float = attrs.field(default=0.1, validator=_jitter)
+    max_outage: float = attrs.field(default=300.0, validator=_seconds(finite=False))
 
     @classmethod
     def fixed(cls, initial_delay: float = 10.0, interval: float = 5.0) -> PollPolicy:
@@ -51,10 +106,11 @@ class PollPolicy:
         yield self._spread(self.initial_delay, rnd)
         current = self.interval
         while True:
-            yield self._spread(min(current, self.max_interval) if self.max_interval else current, rnd)
-            current = current * self.backoff if self.backoff > 0 else current
+            yield self._spread(min(current, self.max_interval), rnd)
+            if current < self.max_interval:  # once capped, stop growing (no overflow to inf)
+                current *= self.backoff
 
     def _spread(self, value: float, rnd: random.Random) -> float:
         if not self.jitter or not value:
             return value
-        return max(0.0, value * (1 + self.jitter * (2 * rnd.random() - 1)))
+        return value * (1 + self.jitter * (2 * rnd.random() - 1))
