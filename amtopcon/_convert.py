@@ -19,7 +19,7 @@ import cattrs
 from amtopcon.errors import ValidationError
 from amtopcon.models import CompletionCode
 
-__all__ = ["StructureFailure", "converter", "from_dict", "parse_timestamp", "structure", "to_dict"]
+__all__ = ["StructureFailure", "converter", "from_dict", "parse_timestamp", "structure", "structure_int", "to_dict"]
 
 T = TypeVar("T")
 
@@ -94,7 +94,8 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
     return parse_timestamp(value)
 
 
-def _structure_int(value: Any, _: Any) -> int:
+def structure_int(value: Any, _: Any = int) -> int:
+    """An int field's value: an int or a string of ASCII digits; anything else raises `ValueError`."""
     if isinstance(value, bool):
         raise ValueError("expected an integer, got a boolean")
     if isinstance(value, int):
@@ -117,14 +118,14 @@ def _structure_bool(value: Any, _: Any) -> bool:
 
 
 def _structure_code(value: Any, _: Any) -> CompletionCode:
-    return CompletionCode(_structure_int(value, int))
+    return CompletionCode(structure_int(value))
 
 
 def _build() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False, detailed_validation=True)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
-    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(int, structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(CompletionCode, _structure_code)

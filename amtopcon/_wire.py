@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from amtopcon import _checks
-from amtopcon._convert import StructureFailure, structure
+from amtopcon._convert import StructureFailure, structure, structure_int
 from amtopcon.errors import (
     APIStatusError,
     AuthenticationError,
@@ -527,7 +527,10 @@ def parse_message_page(data: Any, *, status_code: int | None = None, request_id:
         messages = []
         for i, item in enumerate(raw):
             try:
-                messages.append(_parse(item, _MESSAGE_FIELDS, Message, F_MESSAGES))
+                fields = _rename(item, _MESSAGE_FIELDS, F_MESSAGES)
+                if "text" not in fields:  # required by the contract (Message's default "" is for callers)
+                    raise StructureFailure(f"{F_TEXT}: required")
+                messages.append(structure(fields, Message))
             except StructureFailure as exc:
                 raise StructureFailure(f"{F_MESSAGES}[{i}]: {exc.detail}") from None
         messages.sort(key=lambda m: m.sequence)
@@ -539,7 +542,10 @@ def parse_message_page(data: Any, *, status_code: int | None = None, request_id:
         brid = get(F_BATCH_REQUEST_ID)
         brid_value = None
         if brid is not None:
-            brid_value = structure({"batch_request_id": brid, "code": 0}, JobStatus).batch_request_id
+            try:
+                brid_value = structure_int(brid)
+            except ValueError as exc:
+                raise StructureFailure(f"{F_BATCH_REQUEST_ID}: {exc}") from None
         return MessagePage(messages=tuple(messages), has_more=has_more, batch_request_id=brid_value)
 
     result: MessagePage = _wrap(GET_MESSAGES, read, data, status_code, request_id)

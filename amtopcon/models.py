@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import attrs
 
+from amtopcon.errors import JobFailedError, ValidationError
+
 __all__ = [
     "ActionResult",
     "CompletionCode",
@@ -93,8 +95,6 @@ class CompletionCode(enum.IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> CompletionCode | None:
         if not isinstance(value, int) or isinstance(value, bool):
-            from amtopcon.errors import ValidationError
-
             raise ValidationError(f"code: expected an AMT completion code (an integer), got {value!r}", field="code")
         known = cls._value2member_map_.get(value)
         if known is not None:
@@ -155,7 +155,71 @@ class _Serializable:
 
 
 def _code(value: int | CompletionCode) -> CompletionCode:
-    return value if isinstance(value, CompletionCode) else CompletionCode(value)
+    if isinstance(value, CompletionCode):
+        return value
+    if isinstance(value, bool):  # True would pass as 1 (QUEUED)
+        raise ValidationError(f"code: expected an AMT completion code (an integer), got {value!r}", field="code")
+    return CompletionCode(value)
+
+
+# Validators: a value of the wrong type is refused when the model is made (a ValidationError
+# naming the field), not later in a repr, a comparison or to_dict().
+
+
+def _refuse(instance: object, attribute: attrs.Attribute[Any], wanted: str, value: object) -> ValidationError:
+    name = attribute.name
+    return ValidationError(
+        f"{type(instance).__name__}.{name}: expected {wanted}, got {type(value).__name__} {value!r:.60}", field=name
+    )
+
+
+def _int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _refuse(instance, attribute, "an integer", value)
+
+
+def _opt_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _int(instance, attribute, value)
+
+
+def _str(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise _refuse(instance, attribute, "a string", value)
+
+
+def _opt_str(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise _refuse(instance, attribute, "a string or None", value)
+
+
+def _opt_datetime(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, datetime):
+        raise _refuse(instance, attribute, "a datetime or None", value)
+
+
+def _bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        raise _refuse(instance, attribute, "True or False", value)
+
+
+def _message_tuple(value: Iterable[Message]) -> tuple[Message, ...]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"messages: expected a sequence of Message objects, got {type(value).__name__}", field="messages"
+        )
+    return tuple(value)
+
+
+def _all_messages(instance: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    for item in value:
+        if not isinstance(item, Message):
+            raise _refuse(instance, attribute, "Message objects", item)
+
+
+def _job_status(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, JobStatus):
+        raise _refuse(instance, attribute, "a JobStatus", value)
 
 
 def _fmt_time(value: datetime | None) -> str:
@@ -166,23 +230,23 @@ def _fmt_time(value: datetime | None) -> str:
 class TaskValue(_Serializable):
     """A named task value passed to a START (`Name` / `Value` on the wire)."""
 
-    name: str
-    value: str
+    name: str = attrs.field(validator=_str)
+    value: str = attrs.field(validator=_str)
 
 
 @attrs.frozen
 class JobStatus(_Serializable):
     """What MonitorJob says of a batch request."""
 
-    batch_request_id: int
+    batch_request_id: int = attrs.field(validator=_int)
     code: CompletionCode = attrs.field(converter=_code)
-    status_text: str | None = None
-    description: str | None = None
-    application: str | None = None
-    job_name: str | None = None
-    submitted_at: datetime | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    status_text: str | None = attrs.field(default=None, validator=_opt_str)
+    description: str | None = attrs.field(default=None, validator=_opt_str)
+    application: str | None = attrs.field(default=None, validator=_opt_str)
+    job_name: str | None = attrs.field(default=None, validator=_opt_str)
+    submitted_at: datetime | None = attrs.field(default=None, validator=_opt_datetime)
+    started_at: datetime | None = attrs.field(default=None, validator=_opt_datetime)
+    ended_at: datetime | None = attrs.field(default=None, validator=_opt_datetime)
 
     @property
     def is_terminal(self) -> bool:
@@ -203,12 +267,12 @@ class JobStatus(_Serializable):
 
 @attrs.frozen
 class Message(_Serializable):
-    """One message of a job's log."""
+    """One message of a job's log: `Message(sequence, timestamp, severity, text)`."""
 
-    sequence: int
-    text: str
-    timestamp: datetime | None = None
-    severity: str = "INFO"
+    sequence: int = attrs.field(validator=_int)
+    timestamp: datetime | None = attrs.field(default=None, validator=_opt_datetime)
+    severity: str = attrs.field(default="INFO", validator=_str)
+    text: str = attrs.field(default="", validator=_str)
 
     def __repr__(self) -> str:
         return f"Message(#{self.sequence} {self.severity} {_fmt_time(self.timestamp)} {self.text!r})"
@@ -218,9 +282,9 @@ class Message(_Serializable):
 class MessagePage(_Serializable):
     """One GetMessages answer: some messages and whether more are waiting."""
 
-    messages: tuple[Message, ...] = attrs.field(converter=tuple, factory=tuple)
-    has_more: bool = False
-    batch_request_id: int | None = None
+    messages: tuple[Message, ...] = attrs.field(converter=_message_tuple, factory=tuple, validator=_all_messages)
+    has_more: bool = attrs.field(default=False, validator=_bool)
+    batch_request_id: int | None = attrs.field(default=None, validator=_opt_int)
 
     @property
     def last_sequence(self) -> int | None:
@@ -235,10 +299,10 @@ class MessagePage(_Serializable):
 class ActionResult(_Serializable):
     """The answer to OpConJobAction (START, STOP or KILL): the code after the action."""
 
-    batch_request_id: int
+    batch_request_id: int = attrs.field(validator=_int)
     code: CompletionCode = attrs.field(converter=_code)
-    status_text: str | None = None
-    message: str | None = None
+    status_text: str | None = attrs.field(default=None, validator=_opt_str)
+    message: str | None = attrs.field(default=None, validator=_opt_str)
 
     def __repr__(self) -> str:
         return (
@@ -247,16 +311,12 @@ class ActionResult(_Serializable):
         )
 
 
-def _message_tuple(value: Iterable[Message]) -> tuple[Message, ...]:
-    return tuple(value)
-
-
 @attrs.frozen
 class JobResult(_Serializable):
     """A finished job: its last status and every message of its log, in order."""
 
-    status: JobStatus
-    messages: tuple[Message, ...] = attrs.field(converter=_message_tuple, factory=tuple)
+    status: JobStatus = attrs.field(validator=_job_status)
+    messages: tuple[Message, ...] = attrs.field(converter=_message_tuple, factory=tuple, validator=_all_messages)
 
     @property
     def code(self) -> CompletionCode:
@@ -288,8 +348,6 @@ class JobResult(_Serializable):
     def raise_for_code(self) -> JobResult:
         """Raise `JobFailedError` unless the job ended DONE; return self otherwise."""
         if not self.succeeded:
-            from amtopcon.errors import JobFailedError
-
             why = f": {self.status.description}" if self.status.description else ""
             raise JobFailedError(
                 f"AMT job {self.status.batch_request_id} ended {self.code.name} ({int(self.code)}){why}",
@@ -323,8 +381,6 @@ class JobResult(_Serializable):
 
 def _task_value(name: object, value: object) -> TaskValue:
     if name is None or value is None:  # never send the text "None"
-        from amtopcon.errors import ValidationError
-
         raise ValidationError(f"task_values: {name!r} has no value (None)", field="task_values")
     return TaskValue(str(name), str(value))
 
@@ -342,8 +398,6 @@ def task_values_from(values: Mapping[str, str] | Sequence[TaskValue] | None) -> 
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             out.append(_task_value(item[0], item[1]))
         else:
-            from amtopcon.errors import ValidationError
-
             raise ValidationError(
                 f"task_values: expected TaskValue or (name, value), got {item!r}", field="task_values"
             )

@@ -249,9 +249,9 @@ def test_job_log_matches_the_integrations_layout() -> None:
 
     info = JobInfo(server="http://10.1.29.5:9001", application="DEMO2", job="REPORTTEST01", batch_request_id=4280)
     messages = [
-        Message(1, "Report test 01 is started"),
-        Message(2, "Report execution time: 00:00:30:229"),
-        Message(3, "Done"),
+        Message(1, text="Report test 01 is started"),
+        Message(2, text="Report execution time: 00:00:30:229"),
+        Message(3, text="Done"),
     ]
     assert format_job_log(info, "DONE", messages) == SAMPLE_LOG
 

@@ -148,7 +148,7 @@ class FakeServer:
         if function == w.GET_MESSAGES:
             brid = int(request.url.params[w.Q_BATCH_REQUEST_ID])
             after = int(request.url.params[w.Q_AFTER_SEQUENCE])
-            msgs = [Message(after + 1, "Report test 01 is started")]
+            msgs = [Message(after + 1, text="Report test 01 is started")]
             return httpx.Response(200, json=w.message_page_body(brid, msgs, False))
         if function == w.JOB_ACTION:
             body = json.loads(request.content)

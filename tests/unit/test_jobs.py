@@ -516,7 +516,7 @@ async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: FakeA
     fake.clock.advance(HOUR)  # type: ignore[attr-defined]
     page = _wire.message_page_body(
         h.batch_request_id,
-        [Message(s, f"m{s}") for s in (1, 2, 2, 1, 3)],
+        [Message(s, text=f"m{s}") for s in (1, 2, 2, 1, 3)],
         False,
     )
     fake.faults[_wire.GET_MESSAGES].append(lambda request: httpx.Response(200, json=page))

@@ -164,7 +164,7 @@ class FakeAMT:
         after = int(request.url.params[_wire.Q_AFTER_SEQUENCE])
         count = min(int(request.url.params[_wire.Q_MAX_COUNT]), self.page_size)
         visible = [v for v in job.visible(now) if v[0] > after]
-        page = [Message(seq, text, timestamp=self._at(at)) for seq, at, text in visible[:count]]
+        page = [Message(seq, self._at(at), text=text) for seq, at, text in visible[:count]]
         return httpx.Response(200, json=_wire.message_page_body(brid, page, len(visible) > count))
 
     def _at(self, t: float) -> Any:

@@ -101,7 +101,7 @@ def test_an_unknown_code_survives_every_trip() -> None:
 def test_to_dict_shape() -> None:
     when = datetime(2017, 5, 18, 14, 0, 14, 865000, timezone(timedelta(hours=2)))
     status = JobStatus(2112, CompletionCode.DONE, "DONE", None, "DEMO2", "J", when, when, when)
-    result = JobResult(status, (Message(1, "Done", when),))
+    result = JobResult(status, (Message(1, when, "INFO", "Done"),))
     data = result.to_dict()
     assert data["status"]["code"] == 4
     assert data["status"]["submitted_at"] == "2017-05-18T14:00:14.865000+02:00"
@@ -119,7 +119,7 @@ GARBAGE: list[tuple[type[Any], Any]] = [
     (JobStatus, {"batch_request_id": 1, "code": True}),
     (JobStatus, {"batch_request_id": 1, "code": 2, "submitted_at": "noon"}),
     (JobStatus, {"batch_request_id": 1, "code": 2, "description": 5}),
-    (Message, {"sequence": 1}),
+    (Message, {"text": "x"}),
     (Message, {"sequence": 1.5, "text": "x"}),
     (MessagePage, {"messages": None}),
     (MessagePage, {"messages": [{"sequence": "x", "text": "a"}]}),
@@ -186,7 +186,7 @@ EXCEPTIONS: list[tuple[BaseException, dict[str, Any]]] = [
     (e.InvalidResponseError("html", status_code=200, request_id="r-4", body="<html>", response=RESPONSE), {}),
     (e.StartOutcomeUnknownError("maybe", task_id="8d3c7a4e-0f5e-4a53-9a43-1b2f1f0c9e11", attempts=1), {}),
     (e.JobStartError("not started: disabled", batch_request_id=0, task_id="t", attempts=1), {}),
-    (e.JobFailedError("ended ERROR", result=JobResult(STATUS, (Message(1, "File not found"),))), {}),
+    (e.JobFailedError("ended ERROR", result=JobResult(STATUS, (Message(1, text="File not found"),))), {}),
     (e.WaitTimeoutError("deadline", status=STATUS, handle=object()), {}),
 ]
 FIELDS = ["message", "attempts", "field", "path", "line", "key", "request_id", "status_code", "error_code"]

@@ -232,7 +232,7 @@ def test_what_the_server_side_builders_write_is_valid() -> None:
         2112, 11, None, "File not found", "DEMO2", None, when, when, datetime(2017, 5, 18, 12, 1, tzinfo=UTC)
     )
     assert _valid("JobStatus", _wire.job_status_body(full))
-    page = _wire.message_page_body(2112, [Message(1, "started", when), Message(2, "x", None, "ERROR")], True)
+    page = _wire.message_page_body(2112, [Message(1, when, text="started"), Message(2, None, "ERROR", "x")], True)
     assert _valid("MessagePage", page)
     assert _valid("MessagePage", _wire.message_page_body(2112, [], False))
     for code in _constants("E_"):

@@ -184,7 +184,7 @@ def test_every_known_code() -> None:
 
 def test_messages_of_a_page_are_ordered() -> None:
     page = w.parse_message_page(
-        w.message_page_body(5, [Message(3, "c"), Message(1, "a"), Message(2, "b")], has_more=False)
+        w.message_page_body(5, [Message(3, text="c"), Message(1, text="a"), Message(2, text="b")], has_more=False)
     )
     assert [m.sequence for m in page.messages] == [1, 2, 3]
     assert page.batch_request_id == 5
