@@ -14,6 +14,7 @@ from amtopcon._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon._async_client import AsyncClient
+    from amtopcon._base import ClientOptions
     from amtopcon._client import Client
     from amtopcon._clock import Clock
     from amtopcon.jobs import AsyncJobHandle, JobHandle
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 _LAZY = {
     "Client": "amtopcon._client",
     "AsyncClient": "amtopcon._async_client",
+    "ClientOptions": "amtopcon._base",
     "JobHandle": "amtopcon.jobs",
     "AsyncJobHandle": "amtopcon.jobs",
     "CompletionCode": "amtopcon.models",
@@ -41,6 +43,7 @@ __all__ = [
     "AsyncClient",
     "AsyncJobHandle",
     "Client",
+    "ClientOptions",
     "Clock",
     "CompletionCode",
     "JobHandle",

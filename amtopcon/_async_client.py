@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Self, Unpack
 
 import anyio
 import httpx
 
 from amtopcon import _wire
-from amtopcon._base import BaseClient, CallState, Done, Relogon, action_wire_request, check_started
+from amtopcon._base import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TOTAL_TIMEOUT,
+    BaseClient,
+    CallState,
+    ClientOptions,
+    Done,
+    ProxyTypes,
+    Relogon,
+    VerifyTypes,
+    action_wire_request,
+    check_started,
+)
+from amtopcon._clock import Clock
 from amtopcon.errors import AmtOpConError, ValidationError
 from amtopcon.jobs import AsyncJobMethods
 from amtopcon.models import ActionResult, JobStatus, MessagePage
+from amtopcon.polling import PollPolicy
 
 __all__ = ["AsyncClient"]
 
@@ -21,15 +38,60 @@ class AsyncClient(BaseClient, AsyncJobMethods):
     """The asynchronous client of the AMTOpCon service (asyncio or trio, through anyio).
 
     Same arguments and behaviour as `Client`; `http_client` is an `httpx.AsyncClient`.
-    Concurrent calls that see a refused token share one new Logon.
+    Concurrent calls that see a refused token share one new Logon. Once closed, every
+    call raises `ClientClosedError` (`heartbeat()` returns False).
     """
 
     _http: httpx.AsyncClient
 
     def __init__(
-        self, base_url: str | httpx.URL, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any
+        self,
+        base_url: str | httpx.URL,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        verify: VerifyTypes = True,
+        proxy: ProxyTypes | None = None,
+        headers: Mapping[str, str] | None = None,
+        poll: PollPolicy | None = None,
+        clock: Clock | None = None,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(base_url, **kwargs)
+        """Make a client; nothing is sent until the first call.
+
+        Args:
+            base_url: the service root, e.g. `https://amt.example.com:4004/AmtOpConService/`.
+            username: the AMT API user.
+            password: its password (never logged or shown).
+            timeout: seconds (or an `httpx.Timeout`) for one attempt.
+            total_timeout: seconds for one call with every retry and back-off; None: no bound.
+            max_retries: retries of one call (what may be repeated follows the contract).
+            verify: TLS verification: True, False, a CA bundle path or an `ssl.SSLContext`.
+            proxy: a proxy, as httpx takes it (a URL or an `httpx.Proxy`).
+            headers: extra headers sent on every call.
+            poll: the default `PollPolicy` of handles made by this client (None: `PollPolicy()`).
+            clock: the time source (None: the real clock; tests and the emulator pass a virtual one).
+            http_client: an `httpx.AsyncClient` to use as given (it is not closed by this client).
+
+        Raises:
+            ValidationError: an argument is unusable (`.field` names it); nothing was sent.
+        """
+        super().__init__(
+            base_url,
+            username=username,
+            password=password,
+            timeout=timeout,
+            total_timeout=total_timeout,
+            max_retries=max_retries,
+            verify=verify,
+            proxy=proxy,
+            headers=headers,
+            poll=poll,
+            clock=clock,
+        )
         if http_client is None:
             self._http = httpx.AsyncClient(**self._http_kwargs())
         elif isinstance(http_client, httpx.AsyncClient):
@@ -38,8 +100,57 @@ class AsyncClient(BaseClient, AsyncJobMethods):
         else:
             raise ValidationError("http_client: expected an httpx.AsyncClient", field="http_client")
 
-    def with_options(self, **changes: Any) -> AsyncClient:
-        """A copy with some settings changed, sharing the connection pool (and the token)."""
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        **overrides: Unpack[ClientOptions],
+    ) -> Self:
+        """A client configured from the `AMTOPCON_*` environment variables (see `Client.from_env`).
+
+        Args:
+            environ: the variables to read (None: `os.environ`).
+            http_client: as for the constructor.
+            **overrides: settings of `ClientOptions` that replace what the variables say.
+
+        Raises:
+            ConfigError: a variable is missing or unusable.
+            ValidationError: an unknown or unusable keyword (`.field` names it).
+        """
+        base_url, kwargs = cls._env_settings(environ, overrides)
+        return cls(base_url, http_client=http_client, **kwargs)
+
+    @classmethod
+    def from_connector_config(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        **overrides: Unpack[ClientOptions],
+    ) -> Self:
+        """A client configured from the existing connector's `Connector.config` (see
+        `Client.from_connector_config`).
+
+        Args:
+            path: the `Connector.config` file.
+            http_client: as for the constructor.
+            **overrides: settings of `ClientOptions` that replace what the file says.
+
+        Raises:
+            ConfigError: the file is missing or unusable (`.path`, `.line`, `.key` say where).
+            ValidationError: an unknown or unusable keyword (`.field` names it).
+        """
+        base_url, kwargs = cls._connector_config_settings(path, overrides)
+        return cls(base_url, http_client=http_client, **kwargs)
+
+    def with_options(self, **changes: Unpack[ClientOptions]) -> AsyncClient:
+        """A copy with some settings changed, sharing the connection pool (and the token).
+
+        `verify` and `proxy` belong to the shared pool and cannot change; an unknown
+        keyword raises `ValidationError` naming it. The copy closes with this client.
+        """
         copy: AsyncClient = self._copy_with(changes)
         return copy
 
@@ -62,12 +173,18 @@ class AsyncClient(BaseClient, AsyncJobMethods):
     async def _send(self, wreq: _wire.WireRequest, deadline: float | None = None) -> tuple[CallState, Done]:
         call = CallState(self, wreq, deadline)
         while True:
+            if self._http.is_closed:
+                raise self._closed_error(call)
             token = await self._token(call.deadline) if wreq.needs_token else None
             request = call.build(self._http, token)
             try:
                 response = await self._http.send(request)
             except httpx.HTTPError as exc:
                 step = call.on_exception(exc)
+            except RuntimeError:  # closed by another task since the check above
+                if self._http.is_closed:
+                    raise self._closed_error(call) from None
+                raise
             else:
                 step = call.on_response(response)
             if isinstance(step, Done):

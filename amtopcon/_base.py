@@ -3,6 +3,7 @@ machine of one call. No I/O here: the two clients only send, sleep and log on.""
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import logging
 import os
@@ -14,7 +15,7 @@ import threading
 import uuid
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import attrs
 import httpx
@@ -22,15 +23,20 @@ import httpx
 from amtopcon import _retry, _wire
 from amtopcon._clock import Clock
 from amtopcon._version import __version__
+from amtopcon.config import read_connector_config, read_env
 from amtopcon.errors import (
     AmtOpConError,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ClientClosedError,
+    ConfigError,
     InvalidResponseError,
+    JobStartError,
     StartOutcomeUnknownError,
     ValidationError,
 )
+from amtopcon.models import task_values_from
 from amtopcon.polling import PollPolicy
 
 logger = logging.getLogger("amtopcon")
@@ -44,7 +50,50 @@ USER_AGENT = (
     f"amtopcon-python/{__version__} httpx/{httpx.__version__} "
     f"{platform.python_implementation()}/{platform.python_version()}"
 )
-_UNSET: Any = object()
+
+#: What `verify=` takes: True, False, a CA bundle path or an `ssl.SSLContext`.
+VerifyTypes = bool | str | os.PathLike[str] | ssl.SSLContext
+#: What `proxy=` takes, as httpx does: a URL (string or `httpx.URL`) or an `httpx.Proxy`.
+ProxyTypes = str | httpx.URL | httpx.Proxy
+
+
+class ClientOptions(TypedDict, total=False):
+    """The settings `with_options()`, `from_env()` and `from_connector_config()` take as
+    keyword arguments: those of the `Client` constructor, `http_client` apart.
+
+    Each means what the constructor's argument of that name means. A name not listed
+    here raises `ValidationError` naming it.
+    """
+
+    base_url: str | httpx.URL
+    username: str | None
+    password: str | None
+    timeout: float | httpx.Timeout
+    total_timeout: float | None
+    max_retries: int
+    verify: VerifyTypes
+    proxy: ProxyTypes | None
+    headers: Mapping[str, str] | None
+    poll: PollPolicy | None
+    clock: Clock | None
+
+
+OPTION_NAMES: frozenset[str] = frozenset(ClientOptions.__annotations__)
+
+
+def check_options(what: str, options: Mapping[str, object]) -> None:
+    """Refuse keywords that are not `ClientOptions` with a `ValidationError` naming the first."""
+    unknown = sorted(set(options) - OPTION_NAMES)
+    if not unknown:
+        return
+    name = unknown[0]
+    if name == "http_client":
+        raise ValidationError(f"{what}: http_client is not an option here (the copy shares the pool)", field=name)
+    close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValidationError(
+        f"{what}: unknown option {name!r}{hint}; the options are {', '.join(sorted(OPTION_NAMES))}", field=name
+    )
 
 
 class InsecureTransportWarning(UserWarning):
@@ -401,8 +450,8 @@ class BaseClient:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        verify: bool | str | os.PathLike[str] | ssl.SSLContext = True,
-        proxy: Any = None,
+        verify: VerifyTypes = True,
+        proxy: ProxyTypes | None = None,
         headers: Mapping[str, str] | None = None,
         poll: PollPolicy | None = None,
         clock: Clock | None = None,
@@ -446,17 +495,12 @@ class BaseClient:
                 f"credentials are sent over plain HTTP to {self._base_url.host}; use https",
             )
 
-    # -- construction from configuration sources
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
-        """A client configured from the `AMTOPCON_*` environment variables.
-
-        `AMTOPCON_BASE_URL` (or `AMTOPCON_SERVER_ADDRESS` with `AMTOPCON_USE_TLS`),
-        `AMTOPCON_USER`, `AMTOPCON_PASSWORD`, `AMTOPCON_TIMEOUT`, `AMTOPCON_CA_BUNDLE`;
-        keyword arguments override them. A missing variable raises `ConfigError`.
-        """
-        from amtopcon.config import read_env
-
+    # -- construction from configuration sources (Client and AsyncClient call these)
+    @staticmethod
+    def _env_settings(
+        environ: Mapping[str, str] | None, overrides: Mapping[str, Any]
+    ) -> tuple[str | httpx.URL, dict[str, Any]]:
+        check_options("from_env", overrides)
         env = read_env(environ)
         kwargs: dict[str, Any] = {"username": env.user, "password": env.password}
         if env.timeout is not None:
@@ -465,22 +509,15 @@ class BaseClient:
             try:
                 kwargs["verify"] = ssl_context_for(env.ca_bundle)
             except ValidationError as exc:
-                from amtopcon.errors import ConfigError
-
                 raise ConfigError(exc.message, key="AMTOPCON_CA_BUNDLE") from None
         kwargs.update(overrides)
-        return cls(env.base_url, **kwargs)
+        return kwargs.pop("base_url", env.base_url), kwargs
 
-    @classmethod
-    def from_connector_config(cls, path: str | os.PathLike[str], **overrides: Any) -> Self:
-        """A client configured from the existing connector's `Connector.config`.
-
-        Credentials are decoded; the file's STATUS_CHECK_INITIAL_POLL_DELAY and
-        STATUS_CHECK_POLL_INTERVAL (10 s and 5 s when omitted) become the handles'
-        `PollPolicy.fixed(...)`. Keyword arguments override the file.
-        """
-        from amtopcon.config import read_connector_config
-
+    @staticmethod
+    def _connector_config_settings(
+        path: str | os.PathLike[str], overrides: Mapping[str, Any]
+    ) -> tuple[str | httpx.URL, dict[str, Any]]:
+        check_options("from_connector_config", overrides)
         cfg = read_connector_config(path)
         kwargs: dict[str, Any] = {
             "username": cfg.user,
@@ -488,7 +525,7 @@ class BaseClient:
             "poll": PollPolicy.fixed(cfg.initial_poll_delay, cfg.poll_interval),
         }
         kwargs.update(overrides)
-        return cls(cfg.base_url, **kwargs)
+        return kwargs.pop("base_url", cfg.base_url), kwargs
 
     # -- public read-only settings
     @property
@@ -545,9 +582,7 @@ class BaseClient:
         }
 
     def _copy_with(self: Any, changes: Mapping[str, Any]) -> Any:
-        unknown = set(changes) - set(self._copy_kwargs()) - {"base_url"}
-        if unknown:
-            raise ValidationError(f"with_options: unknown option(s) {sorted(unknown)}", field=sorted(unknown)[0])
+        check_options("with_options", changes)
         for name in ("verify", "proxy"):  # they belong to the shared connection pool
             if name in changes and changes[name] is not getattr(self, "_" + name):
                 raise ValidationError(
@@ -594,6 +629,13 @@ class BaseClient:
             timeout=timeout,
         )
 
+    def _closed_error(self, call: CallState) -> ClientClosedError:
+        return ClientClosedError(
+            f"{call.wreq.function}: the client is closed; make a new one "
+            "(a with_options() copy shares its parent's connection pool and closes with it)",
+            attempts=call.attempts or None,
+        )
+
     def _credentials(self) -> tuple[str, str]:
         if not self._username or not self._password.value:
             raise ValidationError("username and password are needed to log on to AMTOpCon", field="username")
@@ -614,8 +656,6 @@ def start_request(
     task_id: str | None = None,
 ) -> _wire.StartRequest:
     """Validate START arguments into a `StartRequest` (the TaskId is made here, once)."""
-    from amtopcon.models import task_values_from
-
     params = () if parameters is None else _wire.validate_parameters(parameters)
     kwargs: dict[str, Any] = {}
     if task_id is not None:
@@ -668,8 +708,6 @@ def action_wire_request(
 
 def check_started(result: Any, call: CallState) -> None:
     """A START answer with `BatchRequestId` <= 0: the server did not start the job."""
-    from amtopcon.errors import JobStartError
-
     if result.batch_request_id <= 0:
         raise JobStartError(
             f"the server did not start the job: {result.message or 'no reason given'}",
@@ -684,5 +722,8 @@ __all__ = [
     "AuthState",
     "BaseClient",
     "CallState",
+    "ClientOptions",
     "InsecureTransportWarning",
+    "ProxyTypes",
+    "VerifyTypes",
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "AmtOpConError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigError",
     "ConflictError",
     "InternalServerError",
@@ -124,6 +125,15 @@ class ConfigError(ValidationError):
         self.path = None if path is None else str(path)
         self.line = line
         self.key = key
+
+
+class ClientClosedError(AmtOpConError, RuntimeError):
+    """The client was used after it was closed (or after the pool it shares was closed).
+
+    Nothing more is sent. A `with_options()` copy shares its parent's connection pool, so
+    it is closed when the parent is. Make a new client. It is also a `RuntimeError`,
+    which is what httpx raises for a closed client.
+    """
 
 
 class APIConnectionError(AmtOpConError):
