@@ -22,8 +22,10 @@ from amtopcon._base import (
     ProxyTypes,
     Relogon,
     VerifyTypes,
+    accepted_after_retry,
     action_wire_request,
     check_started,
+    target_of,
 )
 from amtopcon._clock import Clock
 from amtopcon.errors import AmtOpConError, ValidationError
@@ -251,13 +253,7 @@ class AsyncClient(BaseClient, AsyncJobMethods):
         )
         call, done = await self._send(wreq, deadline)
         if done.conflict_after_retry:
-            status = await self._monitor_job(int(wreq.body[_wire.F_BATCH_REQUEST_ID]), deadline)  # type: ignore[index]
-            return ActionResult(
-                status.batch_request_id,
-                status.code,
-                status.status_text,
-                "accepted (an earlier attempt of this call landed)",
-            )
+            return accepted_after_retry(await self._monitor_job(target_of(wreq), deadline))
         result = call.decode(done.response, _wire.parse_action_result)
         if wreq.kind == "start":
             check_started(result, call)

@@ -36,7 +36,7 @@ from amtopcon.errors import (
     StartOutcomeUnknownError,
     ValidationError,
 )
-from amtopcon.models import task_values_from
+from amtopcon.models import ActionResult, JobStatus, task_values_from
 from amtopcon.polling import PollPolicy
 
 logger = logging.getLogger("amtopcon")
@@ -704,6 +704,20 @@ def action_wire_request(
     if unused:  # START's arguments would be silently dropped: say so instead
         raise ValidationError(f"{unused[0]}: not used by {action}", field=unused[0])
     return _wire.action_request(action, batch_request_id)
+
+
+def target_of(wreq: _wire.WireRequest) -> int:
+    """The BatchRequestId a STOP or KILL request names."""
+    assert wreq.body is not None
+    return int(wreq.body[_wire.F_BATCH_REQUEST_ID])
+
+
+def accepted_after_retry(status: JobStatus) -> ActionResult:
+    """A STOP/KILL answered 409 after an earlier attempt may have landed: accepted, with the
+    job's code as MonitorJob now reports it."""
+    return ActionResult(
+        status.batch_request_id, status.code, status.status_text, "accepted (an earlier attempt of this call landed)"
+    )
 
 
 def check_started(result: Any, call: CallState) -> None:
