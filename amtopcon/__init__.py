@@ -9,24 +9,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from amtopcon._common import lazy_attributes
+from amtopcon._lazy import lazy_attributes
 from amtopcon._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from amtopcon._async_client import AsyncClient
-    from amtopcon._base import ClientOptions
-    from amtopcon._client import Client
+    from amtopcon._async.client import AsyncClient
+    from amtopcon._async.jobs import AsyncJobHandle
     from amtopcon._clock import Clock
-    from amtopcon.jobs import AsyncJobHandle, JobHandle
+    from amtopcon._core.settings import ClientOptions
+    from amtopcon._sync.client import Client
+    from amtopcon._sync.jobs import JobHandle
     from amtopcon.models import ActionResult, CompletionCode, JobResult, JobStatus, Message, MessagePage, TaskValue
     from amtopcon.polling import PollPolicy
 
 _LAZY = {
-    "Client": "amtopcon._client",
-    "AsyncClient": "amtopcon._async_client",
-    "ClientOptions": "amtopcon._base",
-    "JobHandle": "amtopcon.jobs",
-    "AsyncJobHandle": "amtopcon.jobs",
+    "Client": "amtopcon._sync.client",
+    "AsyncClient": "amtopcon._async.client",
+    "ClientOptions": "amtopcon._core.settings",
+    "JobHandle": "amtopcon._sync.jobs",
+    "AsyncJobHandle": "amtopcon._async.jobs",
     "CompletionCode": "amtopcon.models",
     "JobStatus": "amtopcon.models",
     "Message": "amtopcon.models",

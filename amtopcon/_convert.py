@@ -8,6 +8,7 @@ server answer of the wrong shape becomes a typed error rather than a silent coer
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 from collections.abc import Mapping
@@ -17,7 +18,6 @@ from typing import Any, TypeVar
 import cattrs
 
 from amtopcon.errors import ValidationError
-from amtopcon.models import CompletionCode
 
 __all__ = ["StructureFailure", "converter", "from_dict", "parse_timestamp", "structure", "structure_int", "to_dict"]
 
@@ -117,8 +117,13 @@ def _structure_bool(value: Any, _: Any) -> bool:
     raise ValueError(f"expected true or false, got {type(value).__name__}")
 
 
-def _structure_code(value: Any, _: Any) -> CompletionCode:
-    return CompletionCode(structure_int(value))
+def _is_int_enum(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, enum.IntEnum)
+
+
+def _structure_int_enum(value: Any, cls: type[enum.IntEnum]) -> enum.IntEnum:
+    # `CompletionCode` keeps a code outside its table as a pseudo-member (`_missing_`).
+    return cls(structure_int(value))
 
 
 def _build() -> cattrs.Converter:
@@ -128,8 +133,9 @@ def _build() -> cattrs.Converter:
     conv.register_structure_hook(int, structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)
-    conv.register_structure_hook(CompletionCode, _structure_code)
-    conv.register_unstructure_hook(CompletionCode, int)
+    # Enums by predicate, so this module needs no model (models import it for to_dict()).
+    conv.register_structure_hook_func(_is_int_enum, _structure_int_enum)
+    conv.register_unstructure_hook_func(_is_int_enum, int)
     return conv
 
 

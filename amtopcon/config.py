@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from amtopcon import _checks
+from amtopcon import _constants as C
+from amtopcon import _validate
 from amtopcon.errors import ConfigError, ValidationError
 
 __all__ = [
@@ -32,8 +33,8 @@ __all__ = [
     "read_env",
 ]
 
-DEFAULT_INITIAL_POLL_DELAY = 10.0
-DEFAULT_POLL_INTERVAL = 5.0
+DEFAULT_INITIAL_POLL_DELAY = C.CONNECTOR_INITIAL_POLL_DELAY
+DEFAULT_POLL_INTERVAL = C.CONNECTOR_POLL_INTERVAL
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -56,13 +57,6 @@ def decode_credential(encoded: str, *, key: str = "value") -> str:
     if not text:
         raise ValidationError(f"{key}: empty", field=key)
     return plain
-
-
-class _Secret(str):
-    """A str whose repr hides it."""
-
-    def __repr__(self) -> str:
-        return "'***'"
 
 
 @attrs.frozen
@@ -103,9 +97,9 @@ def _parse_bool(value: str, *, path: str | None, line: int | None, key: str) -> 
 
 def _parse_seconds(value: str, *, path: str | None, line: int | None, key: str, positive: bool = False) -> float:
     try:
-        return _checks.seconds(float(value.strip()), key, inclusive=not positive)
+        return _validate.seconds(float(value.strip()), key, inclusive=not positive)
     except ValueError:  # not a number, or out of bounds (a ValidationError is a ValueError)
-        wanted = _checks.seconds_wanted(inclusive=not positive)
+        wanted = _validate.seconds_wanted(inclusive=not positive)
         raise ConfigError(f"expected {wanted}, got {value!r}", path=path, line=line, key=key) from None
 
 
@@ -221,7 +215,7 @@ def read_connector_config(path: str | os.PathLike[str]) -> ConnectorConfig:
         server_address=address,
         use_tls=use_tls,
         user=creds["USER"],
-        password=_Secret(creds["PASSWORD"]),
+        password=creds["PASSWORD"],
         name=name or None,
         poll_interval=seconds["STATUS_CHECK_POLL_INTERVAL"],
         initial_poll_delay=seconds["STATUS_CHECK_INITIAL_POLL_DELAY"],
@@ -271,5 +265,5 @@ def read_env(environ: Mapping[str, str] | None = None) -> EnvConfig:
     if timeout_text is not None:
         timeout = _parse_seconds(timeout_text, path=None, line=None, key="AMTOPCON_TIMEOUT", positive=True)
     return EnvConfig(
-        base_url=base_url, user=user, password=_Secret(password), timeout=timeout, ca_bundle=get("AMTOPCON_CA_BUNDLE")
+        base_url=base_url, user=user, password=password, timeout=timeout, ca_bundle=get("AMTOPCON_CA_BUNDLE")
     )

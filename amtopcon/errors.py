@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from amtopcon._wire import names
+
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
@@ -221,16 +223,12 @@ class NotFoundError(APIStatusError):
     @property
     def job_not_found(self) -> bool:
         """True when START named an application/job pair the server does not define."""
-        from amtopcon import _wire
-
-        return self.error_code == _wire.E_JOB_NOT_FOUND
+        return self.error_code == names.E_JOB_NOT_FOUND
 
     @property
     def batch_request_not_found(self) -> bool:
         """True when the BatchRequestId is unknown to the server."""
-        from amtopcon import _wire
-
-        return self.error_code == _wire.E_BATCH_REQUEST_NOT_FOUND
+        return self.error_code == names.E_BATCH_REQUEST_NOT_FOUND
 
 
 class ConflictError(APIStatusError):

@@ -7,13 +7,13 @@ Every model is a frozen, slotted attrs class that converts to and from a JSON-sa
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
 
+from amtopcon._logging import logger
 from amtopcon.errors import JobFailedError, ValidationError
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "TaskValue",
 ]
 
-logger = logging.getLogger("amtopcon")
 
 _DESCRIPTIONS: dict[int, str] = {
     0: "job is idle",

@@ -9,7 +9,8 @@ from typing import Any
 
 import attrs
 
-from amtopcon import _checks
+from amtopcon import _constants as C
+from amtopcon import _validate
 from amtopcon.errors import ValidationError
 
 __all__ = ["PollPolicy"]
@@ -19,43 +20,32 @@ def _refuse(attribute: attrs.Attribute[Any], wanted: str, value: object) -> Vali
     return ValidationError(f"PollPolicy.{attribute.name}: expected {wanted}, got {value!r}", field=attribute.name)
 
 
-def _number(value: object) -> float | None:
-    """`value` as a float, or None when it is not a number (a bool, a string, NaN)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int too large for a float
-        number = math.inf
-    return None if math.isnan(number) else number
-
-
 def _seconds(*, positive: bool = False, finite: bool = True) -> Any:
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         try:
-            _checks.seconds(value, attribute.name, inclusive=not positive, finite=finite)
+            _validate.seconds(value, attribute.name, inclusive=not positive, finite=finite)
         except ValidationError:
-            wanted = _checks.seconds_wanted(inclusive=not positive, finite=finite)
+            wanted = _validate.seconds_wanted(inclusive=not positive, finite=finite)
             raise _refuse(attribute, wanted, value) from None
 
     return check
 
 
 def _backoff(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    number = _number(value)
+    number = _validate.number(value)
     if number is None or not 1 <= number < math.inf:
         raise _refuse(attribute, "a finite factor >= 1 (1: no growth)", value)
 
 
 def _max_interval(policy: PollPolicy, attribute: attrs.Attribute[Any], value: object) -> None:
-    number = _number(value)
+    number = _validate.number(value)
     if number is None or number < policy.interval:
         wanted = f"a number of seconds >= interval ({policy.interval:g}), or math.inf for no cap"
         raise _refuse(attribute, wanted, value)
 
 
 def _jitter(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    number = _number(value)
+    number = _validate.number(value)
     if number is None or not 0 <= number < 1:
         raise _refuse(attribute, "a fraction >= 0 and < 1 (0: no jitter)", value)
 
@@ -87,15 +77,19 @@ class PollPolicy:
             error; >= 0 (0: raise at once; `math.inf`: never give up).
     """
 
-    initial_delay: float = attrs.field(default=1.0, validator=_seconds())
-    interval: float = attrs.field(default=1.0, validator=_seconds(positive=True))
-    backoff: float = attrs.field(default=1.5, validator=_backoff)
-    max_interval: float = attrs.field(default=5.0, validator=_max_interval)
-    jitter: float = attrs.field(default=0.1, validator=_jitter)
-    max_outage: float = attrs.field(default=300.0, validator=_seconds(finite=False))
+    initial_delay: float = attrs.field(default=C.POLL_INITIAL_DELAY, validator=_seconds())
+    interval: float = attrs.field(default=C.POLL_INTERVAL, validator=_seconds(positive=True))
+    backoff: float = attrs.field(default=C.POLL_BACKOFF, validator=_backoff)
+    max_interval: float = attrs.field(default=C.POLL_MAX_INTERVAL, validator=_max_interval)
+    jitter: float = attrs.field(default=C.POLL_JITTER, validator=_jitter)
+    max_outage: float = attrs.field(default=C.POLL_MAX_OUTAGE, validator=_seconds(finite=False))
 
     @classmethod
-    def fixed(cls, initial_delay: float = 10.0, interval: float = 5.0) -> PollPolicy:
+    def fixed(
+        cls,
+        initial_delay: float = C.CONNECTOR_INITIAL_POLL_DELAY,
+        interval: float = C.CONNECTOR_POLL_INTERVAL,
+    ) -> PollPolicy:
         """The existing connector's behaviour: STATUS_CHECK_INITIAL_POLL_DELAY, then every
         STATUS_CHECK_POLL_INTERVAL seconds, no growth, no jitter (documented defaults 10 and 5)."""
         return cls(initial_delay=initial_delay, interval=interval, backoff=1.0, max_interval=interval, jitter=0.0)

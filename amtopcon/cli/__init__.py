@@ -64,7 +64,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from amtopcon import __version__, _checks
+from amtopcon import __version__, _validate
 from amtopcon.cli._errors import (
     EXIT_AUTH,
     EXIT_BROKEN_PIPE,
@@ -153,9 +153,10 @@ def _non_negative_int(text: str) -> int:
 
 def _seconds(text: str) -> float:
     try:
-        return _checks.seconds(float(text.strip()), "seconds", inclusive=False)
+        return _validate.seconds(float(text.strip()), "seconds", inclusive=False)
     except ValueError:  # not a number, or out of bounds (a ValidationError is a ValueError)
-        raise argparse.ArgumentTypeError(f"expected {_checks.seconds_wanted(inclusive=False)}, got {text!r}") from None
+        wanted = _validate.seconds_wanted(inclusive=False)
+        raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
 
 
 def _job_type(text: str) -> str:

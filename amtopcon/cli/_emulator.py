@@ -19,7 +19,7 @@ import argparse
 import math
 from typing import TYPE_CHECKING, Any
 
-from amtopcon._common import DEFAULT_HOST, DEFAULT_PORT
+from amtopcon._constants import DEFAULT_HOST, DEFAULT_PORT
 from amtopcon.cli._errors import EXIT_INTERNAL, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from amtopcon._common import lazy_attributes
+from amtopcon._lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon.testing._catalog import Catalog, JobScript, Step

@@ -37,7 +37,7 @@ from typing import Any, Final
 
 import attrs
 
-from amtopcon._common import counted
+from amtopcon._text import counted
 from amtopcon.errors import ConfigError
 from amtopcon.models import CompletionCode
 

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
-from amtopcon import _checks, _wire
+from amtopcon import _validate, _wire
 from amtopcon._clock import Clock
-from amtopcon._common import counted
+from amtopcon._text import counted
 from amtopcon.errors import NotFoundError, ValidationError
 from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message
 from amtopcon.testing._catalog import (
@@ -53,9 +53,8 @@ from amtopcon.testing._store import MemoryStore, RequestRecord, Store
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
-    from amtopcon._async_client import AsyncClient
-    from amtopcon._base import BaseClient
-    from amtopcon._client import Client
+    from amtopcon import AsyncClient, Client
+    from amtopcon._core.settings import BaseClient
 
 _C_T = TypeVar("_C_T", bound="BaseClient")
 
@@ -293,8 +292,8 @@ class Emulator:
             )
         if clock is not None and not isinstance(clock, Clock):
             raise ValidationError(f"clock: expected an amtopcon.Clock, got {type(clock).__name__}", field="clock")
-        token_ttl = _checks.seconds(token_ttl, "token_ttl", inclusive=False)
-        message_cap = _checks.integer(message_cap, "message_cap", minimum=1)
+        token_ttl = _validate.seconds(token_ttl, "token_ttl", inclusive=False)
+        message_cap = _validate.integer(message_cap, "message_cap", minimum=1)
         self.catalog = catalog if catalog is not None else Catalog.default()
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.store: Store = store if store is not None else MemoryStore()
@@ -332,7 +331,7 @@ class Emulator:
             ValidationError: `seconds` is not a finite number >= 0 (`field="seconds"`), or
                 the emulator's clock is not one a test moves (`field="clock"`).
         """
-        seconds = _checks.seconds(seconds, "seconds")
+        seconds = _validate.seconds(seconds, "seconds")
         advance = getattr(self.clock, "advance", None)
         if advance is None:
             raise ValidationError(
@@ -401,7 +400,7 @@ class Emulator:
             ValidationError: `batch_request_id` is not a positive integer, or `after` not an integer >= 0.
             NotFoundError: no such batch request (`batch_request_not_found` is True), as the client raises.
         """
-        after = _checks.sequence(after, "after")
+        after = _validate.sequence(after, "after")
         with self._lock:
             entry = self._entry(batch_request_id)
             count = self._visible(entry, self.clock.now())
@@ -461,7 +460,7 @@ class Emulator:
         """
         import httpx
 
-        from amtopcon._client import Client
+        from amtopcon import Client
 
         return self._wired(Client, lambda: httpx.Client(transport=self.transport()), overrides)
 
@@ -469,7 +468,7 @@ class Emulator:
         """An `AsyncClient` wired to this emulator (see `client()`; `await client.aclose()` closes its pool)."""
         import httpx
 
-        from amtopcon._async_client import AsyncClient
+        from amtopcon import AsyncClient
 
         return self._wired(AsyncClient, lambda: httpx.AsyncClient(transport=self.async_transport()), overrides)
 

@@ -8,7 +8,7 @@ from typing import Final
 
 import attrs
 
-from amtopcon import _checks, _wire
+from amtopcon import _validate, _wire
 from amtopcon.errors import ValidationError
 
 __all__ = ["Fault", "Faults"]
@@ -72,7 +72,7 @@ class Faults:
         return function
 
     def _add(self, fault: Fault, times: int = 1) -> None:
-        times = _checks.integer(times, "times", minimum=1)
+        times = _validate.integer(times, "times", minimum=1)
         with self._lock:
             queue = self._pending.setdefault(fault.function, deque())
             queue.extend([fault] * times)
@@ -92,7 +92,7 @@ class Faults:
                     f"retry_after: a header value has no line breaks, got {retry_after!r}", field="retry_after"
                 )
         elif retry_after is not None:
-            _checks.seconds(retry_after, "retry_after")
+            _validate.seconds(retry_after, "retry_after")
         self._add(Fault(self._function(function), "fail", status=status, retry_after=retry_after), times)
 
     def delay_next(self, function: str, seconds: float) -> None:
@@ -101,7 +101,7 @@ class Faults:
         In process, a delay longer than the client's read timeout becomes a read timeout
         (the request was processed, the answer never arrived).
         """
-        seconds = _checks.seconds(seconds, "seconds")
+        seconds = _validate.seconds(seconds, "seconds")
         self._add(Fault(self._function(function), "delay", seconds=seconds))
 
     def drop_next(self, function: str, after_processing: bool = True) -> None:

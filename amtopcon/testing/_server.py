@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx  # a base dependency: the engine reads headers case-insensitively, as through the other door
 
 from amtopcon import _wire
-from amtopcon._common import DEFAULT_HOST, DEFAULT_PORT
+from amtopcon._constants import DEFAULT_HOST, DEFAULT_PORT
 from amtopcon._version import __version__
 from amtopcon.testing._clocks import SpeedClock
 from amtopcon.testing._engine import Drop

@@ -12,7 +12,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
-from amtopcon._common import counted
+from amtopcon._text import counted
 
 __all__ = ["FIRST_BATCH_REQUEST_ID", "MemoryStore", "RequestRecord", "Store"]
 

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # pragma: no cover
-    from amtopcon._async_client import AsyncClient
-    from amtopcon._client import Client
+    from amtopcon import AsyncClient, Client
     from amtopcon.testing._engine import Emulator
 
 __all__ = ["amt_client", "amt_emulator", "async_amt_client"]

@@ -153,7 +153,7 @@ def test_configuration_argument_table_matches_the_constructor() -> None:
     import inspect
 
     from amtopcon import AsyncClient, Client
-    from amtopcon._base import BaseClient
+    from amtopcon._core.settings import BaseClient
 
     text = (DOCS / "guides" / "configuration.md").read_text(encoding="utf-8")
     table = text[text.index("## Arguments") : text.index("## Environment variables")]

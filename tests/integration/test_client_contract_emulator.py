@@ -26,7 +26,8 @@ import anyio
 import httpx
 import pytest
 
-from amtopcon import CompletionCode, TaskValue, _retry
+from amtopcon import CompletionCode, TaskValue
+from amtopcon import _constants as K
 from amtopcon import _wire as w
 from amtopcon.errors import (
     AmtOpConError,
@@ -790,7 +791,7 @@ async def test_backoff_is_capped_exponential_with_jitter(backend: Backend) -> No
     assert info.value.attempts == 8
     assert len(backend.sleeps) == 7
     for n, delay in enumerate(backend.sleeps, start=1):
-        cap = min(_retry.MAX_BACKOFF, _retry.INITIAL_BACKOFF * 2 ** (n - 1))
+        cap = min(K.MAX_BACKOFF, K.INITIAL_BACKOFF * 2 ** (n - 1))
         assert cap / 2 <= delay <= cap
     attempts = backend.seen(w.MONITOR_JOB)
     gaps = [b.time - a.time for a, b in itertools.pairwise(attempts)]

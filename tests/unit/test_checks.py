@@ -1,4 +1,4 @@
-"""amtopcon._checks: the one set of rules for seconds, message sequences and counts, and
+"""amtopcon._validate: the one set of rules for seconds, message sequences and counts, and
 the places that read them (handles, the emulator, faults, Connector.config, the command line)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from amtopcon import _checks
+from amtopcon import _validate
 from amtopcon.errors import ConfigError, ValidationError
 
 NOT_NUMBERS = [True, False, "5", "", b"5", [], None, object()]
@@ -18,67 +18,67 @@ NOT_NUMBERS = [True, False, "5", "", b"5", [], None, object()]
 # -- seconds
 @pytest.mark.parametrize("value", [0, 0.0, 1, 2.5, 10**6])
 def test_seconds_takes_ints_and_floats_and_gives_a_float(value: float) -> None:
-    got = _checks.seconds(value, "timeout")
+    got = _validate.seconds(value, "timeout")
     assert got == value and type(got) is float
 
 
 @pytest.mark.parametrize("value", [*NOT_NUMBERS, -1, -0.001, math.nan, math.inf, -math.inf, 10**400])
 def test_seconds_refuses_anything_else_naming_the_field_and_the_value(value: Any) -> None:
     with pytest.raises(ValidationError) as info:
-        _checks.seconds(value, "delay")
+        _validate.seconds(value, "delay")
     assert info.value.field == "delay"
     assert str(info.value) == f"delay: expected a finite number of seconds >= 0, got {value!r}"
     assert isinstance(info.value, ValueError)
 
 
 def test_seconds_bounds() -> None:
-    assert _checks.seconds(0, "t", inclusive=True) == 0.0
+    assert _validate.seconds(0, "t", inclusive=True) == 0.0
     with pytest.raises(ValidationError, match=r"^t: expected a finite number of seconds > 0, got 0$"):
-        _checks.seconds(0, "t", inclusive=False)
-    assert _checks.seconds(2, "t", minimum=2) == 2.0
+        _validate.seconds(0, "t", inclusive=False)
+    assert _validate.seconds(2, "t", minimum=2) == 2.0
     with pytest.raises(ValidationError, match=r"^t: expected a finite number of seconds >= 2.5, got 2$"):
-        _checks.seconds(2, "t", minimum=2.5)
+        _validate.seconds(2, "t", minimum=2.5)
     with pytest.raises(ValidationError, match=r">= 2.5, got 2$"):
-        _checks.seconds(2, "t", minimum=2.5, allow_none=False)
+        _validate.seconds(2, "t", minimum=2.5, allow_none=False)
 
 
 def test_seconds_none_and_infinity_only_when_allowed() -> None:
-    assert _checks.seconds(None, "timeout", allow_none=True) is None
-    assert _checks.seconds(math.inf, "timeout", finite=False) == math.inf
-    assert _checks.seconds(10**400, "timeout", finite=False) == math.inf  # too large for a float: infinite
+    assert _validate.seconds(None, "timeout", allow_none=True) is None
+    assert _validate.seconds(math.inf, "timeout", finite=False) == math.inf
+    assert _validate.seconds(10**400, "timeout", finite=False) == math.inf  # too large for a float: infinite
     with pytest.raises(ValidationError) as info:
-        _checks.seconds(math.nan, "timeout", finite=False, allow_none=True)  # NaN never passes
+        _validate.seconds(math.nan, "timeout", finite=False, allow_none=True)  # NaN never passes
     assert str(info.value) == "timeout: expected a number of seconds >= 0 or None, got nan"
     with pytest.raises(ValidationError):
-        _checks.seconds(-math.inf, "timeout", finite=False)
+        _validate.seconds(-math.inf, "timeout", finite=False)
     with pytest.raises(ValidationError, match="or None"):
-        _checks.seconds(True, "timeout", allow_none=True)
+        _validate.seconds(True, "timeout", allow_none=True)
 
 
 def test_seconds_wanted_reads_as_the_error_says() -> None:
-    assert _checks.seconds_wanted() == "a finite number of seconds >= 0"
-    assert _checks.seconds_wanted(inclusive=False, finite=False, allow_none=True) == "a number of seconds > 0 or None"
+    assert _validate.seconds_wanted() == "a finite number of seconds >= 0"
+    assert _validate.seconds_wanted(inclusive=False, finite=False, allow_none=True) == "a number of seconds > 0 or None"
 
 
 # -- sequences and counts
 @pytest.mark.parametrize("value", [0, 1, 10**30])
 def test_sequence_takes_integers_from_zero(value: int) -> None:
-    assert _checks.sequence(value, "after") == value
+    assert _validate.sequence(value, "after") == value
 
 
 @pytest.mark.parametrize("value", [*NOT_NUMBERS, -1, 1.0, 2.5, math.nan, math.inf])
 def test_sequence_refuses_the_rest(value: Any) -> None:
     with pytest.raises(ValidationError) as info:
-        _checks.sequence(value, "after")
+        _validate.sequence(value, "after")
     assert info.value.field == "after"
     assert str(info.value) == f"after: expected a message sequence (an integer >= 0), got {value!r}"
 
 
 def test_integer_with_a_minimum() -> None:
-    assert _checks.integer(1, "max_count", minimum=1) == 1
+    assert _validate.integer(1, "max_count", minimum=1) == 1
     for bad in (0, -1, True, 1.0, "1", None):
         with pytest.raises(ValidationError) as info:
-            _checks.integer(bad, "max_count", minimum=1)
+            _validate.integer(bad, "max_count", minimum=1)
         assert str(info.value) == f"max_count: expected an integer >= 1, got {bad!r}"
         assert info.value.field == "max_count"
 

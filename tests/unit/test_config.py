@@ -19,7 +19,8 @@ import trustme
 from hypothesis import given
 from hypothesis import strategies as st
 
-from amtopcon import AsyncClient, Client, PollPolicy, _base
+from amtopcon import AsyncClient, Client, PollPolicy, _logging
+from amtopcon import _constants as C
 from amtopcon import _wire as w
 from amtopcon.config import decode_credential, encode_credential, read_connector_config, read_env
 from amtopcon.errors import APIConnectionError, ConfigError, ValidationError
@@ -68,7 +69,7 @@ def connector(tmp_path: Path, **fields: Any) -> Path:
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test sees the once-only insecure-transport warnings afresh."""
-    monkeypatch.setattr(_base, "_warned", set())
+    monkeypatch.setattr(_logging, "_warned", set())
 
 
 # ------------------------------------------------------------------ the credential encoding
@@ -358,7 +359,7 @@ def test_from_env_with_a_server_address(tls: str | None, scheme: str) -> None:
         env["AMTOPCON_USE_TLS"] = tls
     client = Client.from_env(env)
     assert client.base_url == f"{scheme}://127.0.0.1:4004/AmtOpConService/"
-    assert client.timeout == httpx.Timeout(_base.DEFAULT_TIMEOUT)
+    assert client.timeout == httpx.Timeout(C.DEFAULT_TIMEOUT)
     client.close()
 
 
@@ -414,7 +415,7 @@ def test_a_missing_ca_bundle_names_the_variable() -> None:
 def test_an_explicit_verify_wins_over_the_ca_bundle_variable(tls_server: tuple[str, trustme.CA]) -> None:
     url, _ = tls_server
     env = {**FULL_ENV, "AMTOPCON_BASE_URL": url, "AMTOPCON_CA_BUNDLE": "/nonexistent/ca.pem"}
-    with pytest.warns(_base.InsecureTransportWarning):
+    with pytest.warns(_logging.InsecureTransportWarning):
         client = Client.from_env(env, verify=False, timeout=5)
     # No ConfigError for the missing bundle, and the untrusted certificate is accepted: verify=False is used.
     assert heartbeat(client) is True
@@ -481,7 +482,7 @@ def test_an_unknown_ca_is_refused_and_not_retried(tls_server: tuple[str, trustme
 
 
 def insecure(records: list[warnings.WarningMessage]) -> list[str]:
-    return [str(r.message) for r in records if issubclass(r.category, _base.InsecureTransportWarning)]
+    return [str(r.message) for r in records if issubclass(r.category, _logging.InsecureTransportWarning)]
 
 
 def test_verify_false_warns_once() -> None:
@@ -493,7 +494,7 @@ def test_verify_false_warns_once() -> None:
     shown = insecure(records)
     assert len(shown) == 1
     assert "verify=False" in shown[0]
-    (record,) = [r for r in records if issubclass(r.category, _base.InsecureTransportWarning)]
+    (record,) = [r for r in records if issubclass(r.category, _logging.InsecureTransportWarning)]
     assert record.filename == __file__  # the warning points at the caller's line
 
 
@@ -541,7 +542,7 @@ def test_verify_accepts_a_context_a_path_or_a_bool(tls_server: tuple[str, trustm
     # The context given is the one used: a default one does not trust the private CA; nor does verify=True.
     assert heartbeat(Client(url, verify=ssl.create_default_context(), timeout=5)) is False
     assert heartbeat(Client(url, verify=True, timeout=5)) is False
-    with pytest.warns(_base.InsecureTransportWarning):
+    with pytest.warns(_logging.InsecureTransportWarning):
         insecure_client = Client(url, verify=False, timeout=5)
     assert heartbeat(insecure_client) is True
     for bad in (tmp_path / "missing.pem", 3):

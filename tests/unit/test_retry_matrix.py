@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from amtopcon import _retry
+from amtopcon import _constants as C
 from amtopcon import _wire as w
+from amtopcon._core import call as _retry
 from amtopcon.errors import (
     AmtOpConError,
     APIConnectionError,
@@ -264,9 +265,9 @@ async def test_backoff_is_capped_exponential_with_jitter(flavour: str) -> None:
     assert info.value.attempts == 8
     assert len(clock.sleeps) == 7
     for n, delay in enumerate(clock.sleeps, start=1):
-        cap = min(_retry.MAX_BACKOFF, _retry.INITIAL_BACKOFF * 2 ** (n - 1))
+        cap = min(C.MAX_BACKOFF, C.INITIAL_BACKOFF * 2 ** (n - 1))
         assert cap / 2 <= delay <= cap
-    assert max(clock.sleeps) <= _retry.MAX_BACKOFF
+    assert max(clock.sleeps) <= C.MAX_BACKOFF
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from amtopcon import _base
+from amtopcon import _logging
 from amtopcon import _wire as w
+from amtopcon._core import call as call_module
+from amtopcon._core import settings
 from amtopcon.config import encode_credential, read_connector_config, read_env
 from amtopcon.errors import AmtOpConError
 
@@ -153,7 +155,7 @@ def test_amtopcon_log_debug_turns_on_the_logger(
     logger = logging.getLogger("amtopcon")
     handlers, level = list(logger.handlers), logger.level
     monkeypatch.setenv("AMTOPCON_LOG", "debug")
-    monkeypatch.setattr(_base, "_logging_configured", False)
+    monkeypatch.setattr(_logging, "_logging_configured", False)
     try:
         server = FakeServer()
         client = make_client("sync", server.handler)
@@ -180,7 +182,7 @@ def test_without_amtopcon_log_nothing_is_configured(monkeypatch: pytest.MonkeyPa
     logger = logging.getLogger("amtopcon")
     handlers, level = list(logger.handlers), logger.level
     monkeypatch.delenv("AMTOPCON_LOG", raising=False)
-    monkeypatch.setattr(_base, "_logging_configured", False)
+    monkeypatch.setattr(_logging, "_logging_configured", False)
     make_client("sync").close()
     assert logger.handlers == handlers
     assert logger.level == level
@@ -190,12 +192,18 @@ def test_no_secret_in_sys_modules_state_after_a_failure() -> None:
     """The password is only held by the client (hidden), never by module-level state."""
     client = make_client("sync", FakeServer().handler)
     client.monitor_job(1)
-    for module in ("amtopcon._base", "amtopcon._client", "amtopcon._wire", "amtopcon.errors"):
+    for module in (
+        "amtopcon._core.settings",
+        "amtopcon._core.call",
+        "amtopcon._sync.client",
+        "amtopcon._wire.responses",
+        "amtopcon.errors",
+    ):
         state: Any = vars(sys.modules[module])
         assert_no_secret([repr({k: v for k, v in state.items() if not k.startswith("__")})])
     client.close()
 
 
 def test_internal_steps_do_not_show_the_token() -> None:
-    assert TOKEN not in repr(_base.Relogon(TOKEN))
-    assert TOKEN not in repr(_base.AuthState().token)
+    assert TOKEN not in repr(call_module.Relogon(TOKEN))
+    assert TOKEN not in repr(settings.AuthState(None).token)

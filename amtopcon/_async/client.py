@@ -1,49 +1,45 @@
-"""`Client`: the synchronous AMTOpCon client (one thin loop over the shared core)."""
+"""`AsyncClient`, with the job level (`start`, `job`, `run`): one thin loop that sends and
+sleeps over the no-I/O core (`amtopcon._core`).
+
+This file is the source of truth for both flavours: `scripts/unasync.py` writes its sync
+twin in `amtopcon/_sync/` from it. Edit this one, then run the script."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, Unpack
 
 import httpx
 
+from amtopcon import _constants as C
 from amtopcon import _wire
-from amtopcon._base import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    DEFAULT_TOTAL_TIMEOUT,
-    BaseClient,
-    CallState,
-    ClientOptions,
-    Done,
-    ProxyTypes,
-    Relogon,
-    VerifyTypes,
-    accepted_after_retry,
-    action_wire_request,
-    check_started,
-    target_of,
-)
+from amtopcon._async.jobs import AsyncJobHandle
 from amtopcon._clock import Clock
+from amtopcon._core.call import CallState, Done, Relogon, check_started
+from amtopcon._core.primitives import AsyncLock
+from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
+from amtopcon._core.watch import AsyncOnStatus, TaskValuesArg, status_from_action
+from amtopcon._wire.requests import action_wire_request, target_of
+from amtopcon._wire.responses import accepted_after_retry
 from amtopcon.errors import AmtOpConError, ValidationError
-from amtopcon.jobs import SyncJobMethods
-from amtopcon.models import ActionResult, JobStatus, MessagePage
+from amtopcon.models import ActionResult, JobResult, JobStatus, MessagePage
 from amtopcon.polling import PollPolicy
 
-__all__ = ["Client"]
+__all__ = ["AsyncClient"]
 
 
-class Client(BaseClient, SyncJobMethods):
-    """The synchronous client of the AMTOpCon service.
+class AsyncClient(BaseClient):
+    """The asynchronous client of the AMTOpCon service (asyncio or trio, through anyio).
 
     It logs on lazily at the first call, reuses the token, logs on again once when a
-    token is refused, and retries what the wire contract allows. It is thread-safe.
-    Once closed, every call raises `ClientClosedError` (`heartbeat()` returns False).
+    token is refused (calls that see the refusal together share one new Logon), and
+    retries what the wire contract allows. It is safe to share between tasks. Once
+    closed, every call raises `ClientClosedError` (`heartbeat()` returns False).
     """
 
-    _http: httpx.Client
+    _http: httpx.AsyncClient
 
     def __init__(
         self,
@@ -51,15 +47,15 @@ class Client(BaseClient, SyncJobMethods):
         *,
         username: str | None = None,
         password: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: float | httpx.Timeout = C.DEFAULT_TIMEOUT,
+        total_timeout: float | None = C.DEFAULT_TOTAL_TIMEOUT,
+        max_retries: int = C.DEFAULT_MAX_RETRIES,
         verify: VerifyTypes = True,
         proxy: ProxyTypes | None = None,
         headers: Mapping[str, str] | None = None,
         poll: PollPolicy | None = None,
         clock: Clock | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
         """Make a client; nothing is sent until the first call.
 
@@ -75,7 +71,7 @@ class Client(BaseClient, SyncJobMethods):
             headers: extra headers sent on every call.
             poll: the default `PollPolicy` of handles made by this client (None: `PollPolicy()`).
             clock: the time source (None: the real clock; tests and the emulator pass a virtual one).
-            http_client: an `httpx.Client` to use as given (it is not closed by this client).
+            http_client: an `httpx.AsyncClient` to use as given (it is not closed by this client).
 
         Raises:
             ValidationError: an argument is unusable (`.field` names it); nothing was sent.
@@ -94,19 +90,19 @@ class Client(BaseClient, SyncJobMethods):
             clock=clock,
         )
         if http_client is None:
-            self._http = httpx.Client(**self._http_kwargs())
-        elif isinstance(http_client, httpx.Client):
+            self._http = httpx.AsyncClient(**self._http_kwargs())
+        elif isinstance(http_client, httpx.AsyncClient):
             self._http = http_client
             self._owns_http = False
         else:
-            raise ValidationError("http_client: expected an httpx.Client", field="http_client")
+            raise ValidationError("http_client: expected an httpx.AsyncClient", field="http_client")
 
     @classmethod
     def from_env(
         cls,
         environ: Mapping[str, str] | None = None,
         *,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.AsyncClient | None = None,
         **overrides: Unpack[ClientOptions],
     ) -> Self:
         """A client configured from the `AMTOPCON_*` environment variables.
@@ -131,7 +127,7 @@ class Client(BaseClient, SyncJobMethods):
         cls,
         path: str | os.PathLike[str],
         *,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.AsyncClient | None = None,
         **overrides: Unpack[ClientOptions],
     ) -> Self:
         """A client configured from the existing connector's `Connector.config`.
@@ -152,41 +148,43 @@ class Client(BaseClient, SyncJobMethods):
         base_url, kwargs = cls._connector_config_settings(path, overrides)
         return cls(base_url, http_client=http_client, **kwargs)
 
-    def with_options(self, **changes: Unpack[ClientOptions]) -> Client:
+    def with_options(self, **changes: Unpack[ClientOptions]) -> AsyncClient:
         """A copy with some settings changed, sharing the connection pool (and the token).
 
         `verify` and `proxy` belong to the shared pool and cannot change; an unknown
         keyword raises `ValidationError` naming it. The copy closes with this client.
         """
-        copy: Client = self._copy_with(changes)
+        copy: AsyncClient = self._copy_with(changes)
         return copy
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the connection pool, if this client opened it."""
         if self._owns_http:
-            self._http.close()
+            await self._http.aclose()
 
-    def __enter__(self) -> Client:
+    close = aclose  # the name of `Client`'s method, for code written for both
+
+    async def __aenter__(self) -> AsyncClient:
         return self
 
-    def __exit__(
+    async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        await self.aclose()
 
     # -- the loop
-    def _send(self, wreq: _wire.WireRequest, deadline: float | None = None) -> tuple[CallState, Done]:
+    async def _send(self, wreq: _wire.WireRequest, deadline: float | None = None) -> tuple[CallState, Done]:
         call = CallState(self, wreq, deadline)
         while True:
             if self._http.is_closed:
                 raise self._closed_error(call)
-            token = self._token(call.deadline) if wreq.needs_token else None
+            token = await self._token(call.deadline) if wreq.needs_token else None
             request = call.build(self._http, token)
             try:
-                response = self._http.send(request)
+                response = await self._http.send(request)
             except httpx.HTTPError as exc:
                 step = call.on_exception(exc)
-            except RuntimeError:  # closed by another thread since the check above
+            except RuntimeError:  # closed by another task or thread since the check above
                 if self._http.is_closed:
                     raise self._closed_error(call) from None
                 raise
@@ -195,32 +193,35 @@ class Client(BaseClient, SyncJobMethods):
             if isinstance(step, Done):
                 return call, step
             if isinstance(step, Relogon):
-                self._relogon(step.stale, call.deadline)
+                await self._relogon(step.stale, call.deadline)
             else:
-                self._clock.sleep(step.seconds)
+                await self._clock.asleep(step.seconds)
 
-    def _token(self, deadline: float | None = None) -> str:
+    def _new_lock(self) -> AsyncLock:
+        return AsyncLock()
+
+    async def _token(self, deadline: float | None = None) -> str:
         token = self._auth.token.value
         if token:
             return token
-        with self._auth.thread_lock:
+        async with self._auth.lock:
             if not self._auth.token.value:
-                self._logon(deadline)
+                await self._logon(deadline)
             return self._auth.token.value or ""
 
-    def _relogon(self, stale: str | None, deadline: float | None = None) -> None:
-        with self._auth.thread_lock:
+    async def _relogon(self, stale: str | None, deadline: float | None = None) -> None:
+        async with self._auth.lock:
             if self._auth.token.value in (stale, None):
-                self._logon(deadline)
+                await self._logon(deadline)
 
-    def _logon(self, deadline: float | None = None) -> None:
+    async def _logon(self, deadline: float | None = None) -> None:
         user, password = self._credentials()
-        call, done = self._send(_wire.logon_request(user, password), deadline)
+        call, done = await self._send(_wire.logon_request(user, password), deadline)
         self._auth.token.value = call.decode(done.response, _wire.parse_logon)
         self._auth.logons += 1
 
     # -- the three functions
-    def job_action(
+    async def job_action(
         self,
         action: str,
         *,
@@ -238,11 +239,11 @@ class Client(BaseClient, SyncJobMethods):
         BatchRequestId of 0 or less raises `JobStartError`. STOP or KILL of an ended job
         raises `ConflictError`, unless an earlier attempt of the same call may have landed.
         """
-        return self._job_action(
+        return await self._job_action(
             action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs
         )
 
-    def _job_action(
+    async def _job_action(
         self,
         action: str,
         *,
@@ -256,36 +257,126 @@ class Client(BaseClient, SyncJobMethods):
         wreq = action_wire_request(
             action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs or {}
         )
-        call, done = self._send(wreq, deadline)
+        call, done = await self._send(wreq, deadline)
         if done.conflict_after_retry:
-            return accepted_after_retry(self._monitor_job(target_of(wreq), deadline))
+            return accepted_after_retry(await self._monitor_job(target_of(wreq), deadline))
         result = call.decode(done.response, _wire.parse_action_result)
         if wreq.kind == "start":
             check_started(result, call)
         return result
 
-    def monitor_job(self, batch_request_id: int) -> JobStatus:
+    async def monitor_job(self, batch_request_id: int) -> JobStatus:
         """MonitorJob: the status of a batch request."""
-        return self._monitor_job(batch_request_id)
+        return await self._monitor_job(batch_request_id)
 
-    def _monitor_job(self, batch_request_id: int, deadline: float | None = None) -> JobStatus:
-        call, done = self._send(_wire.monitor_request(batch_request_id), deadline)
+    async def _monitor_job(self, batch_request_id: int, deadline: float | None = None) -> JobStatus:
+        call, done = await self._send(_wire.monitor_request(batch_request_id), deadline)
         return call.decode(done.response, _wire.parse_job_status)
 
-    def get_messages(self, batch_request_id: int, after: int = 0, max_count: int | None = None) -> MessagePage:
+    async def get_messages(self, batch_request_id: int, after: int = 0, max_count: int | None = None) -> MessagePage:
         """GetMessages: one page of the job's messages after sequence `after`."""
-        return self._get_messages(batch_request_id, after, max_count)
+        return await self._get_messages(batch_request_id, after, max_count)
 
-    def _get_messages(
+    async def _get_messages(
         self, batch_request_id: int, after: int = 0, max_count: int | None = None, deadline: float | None = None
     ) -> MessagePage:
-        call, done = self._send(_wire.messages_request(batch_request_id, after, max_count), deadline)
+        call, done = await self._send(_wire.messages_request(batch_request_id, after, max_count), deadline)
         return call.decode(done.response, _wire.parse_message_page)
 
-    def heartbeat(self) -> bool:
+    async def heartbeat(self) -> bool:
         """True while the batch server takes requests; False for anything else. Never raises."""
         try:
-            call, done = self._send(_wire.heartbeat_request())
+            call, done = await self._send(_wire.heartbeat_request())
             return call.decode(done.response, lambda data, **_: _wire.parse_heartbeat(data))
         except AmtOpConError:
             return False
+
+    # -- the job level
+
+    async def start(
+        self,
+        application: str,
+        job: str | None = None,
+        *,
+        parameters: Sequence[str] | None = None,
+        task_values: TaskValuesArg = None,
+        run_as: str | None = None,
+        file_name: str | None = None,
+        submit_user: str = _wire.DEFAULT_SUBMIT_USER,
+        station: str = _wire.DEFAULT_STATION,
+        queue: str | None = None,
+        task_id: str | None = None,
+    ) -> AsyncJobHandle:
+        """START a batch job and return its `AsyncJobHandle` (one OpConJobAction call).
+
+        Args:
+            application: the AMT application (`ApplicationName`).
+            job: the batch job (`JobName`); may be None when `file_name` is given.
+            parameters: script parameters, in order (`NAME=VALUE` strings pass as is).
+            task_values: a mapping, or a sequence of `TaskValue`.
+            run_as: the AMT user to run as (default: the application's default user).
+            file_name: an absolute script path overriding the stored job definition.
+            submit_user: who submitted the request (default BATCH).
+            station: from where (default OPCON).
+            queue: the batch queue (default: the server's).
+            task_id: the START's `TaskId` (a UUID; default: a new one).
+
+        Raises `JobStartError` when the server answers without starting the job, and
+        `StartOutcomeUnknownError` when it may or may not have queued it.
+        """
+        result = await self.job_action(
+            "START",
+            application=application,
+            job=job,
+            parameters=parameters,
+            task_values=task_values,
+            run_as=run_as,
+            file_name=file_name,
+            submit_user=submit_user,
+            station=station,
+            queue=queue,
+            task_id=task_id,
+        )
+        status = status_from_action(result, None, application, job)
+        return AsyncJobHandle(self, result.batch_request_id, status=status)
+
+    def job(self, batch_request_id: int, after: int = 0) -> AsyncJobHandle:
+        """Re-attach to a started job (no call is made; a plain method on both clients).
+
+        Args:
+            batch_request_id: the job's `BatchRequestId`.
+            after: the last message sequence already seen (`follow()` resumes after it).
+        """
+        return AsyncJobHandle(self, batch_request_id, after=after)
+
+    async def run(
+        self,
+        application: str,
+        job: str | None = None,
+        *,
+        parameters: Sequence[str] | None = None,
+        task_values: TaskValuesArg = None,
+        run_as: str | None = None,
+        file_name: str | None = None,
+        submit_user: str = _wire.DEFAULT_SUBMIT_USER,
+        station: str = _wire.DEFAULT_STATION,
+        queue: str | None = None,
+        task_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a deadline on the client's clock
+        poll: PollPolicy | None = None,
+        on_status: AsyncOnStatus | None = None,
+    ) -> JobResult:
+        """`start(...)` then `wait(timeout, poll, on_status)` on its handle: no deadline unless one is given."""
+        handle = await self.start(
+            application,
+            job,
+            parameters=parameters,
+            task_values=task_values,
+            run_as=run_as,
+            file_name=file_name,
+            submit_user=submit_user,
+            station=station,
+            queue=queue,
+            task_id=task_id,
+        )
+        return await handle.wait(timeout=timeout, poll=poll, on_status=on_status)

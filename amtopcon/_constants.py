@@ -1,0 +1,36 @@
+"""Every default and limit of the package, one line each.
+
+Nothing here imports anything, so any module (the command's parser included) may read it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# -- one call (Client / AsyncClient)
+DEFAULT_TIMEOUT: Final = 30.0  # seconds for one attempt
+DEFAULT_TOTAL_TIMEOUT: Final = 120.0  # seconds for one call, every retry and back-off included
+DEFAULT_MAX_RETRIES: Final = 3  # retries of one call (what may repeat follows the wire contract)
+INITIAL_BACKOFF: Final = 0.5  # seconds before the first retry (before jitter)
+MAX_BACKOFF: Final = 8.0  # cap on one back-off between retries
+MAX_RETRY_AFTER: Final = 60.0  # a Retry-After longer than this is not waited out (wire contract)
+
+# -- waits and follows (job handles)
+KILL_GRACE: Final = 30.0  # seconds a `with` block (or the CLI on a signal) gives its best-effort KILL
+LAST_CHECK: Final = 1.0  # seconds the last status check, made at a wait's deadline, may take
+
+# -- PollPolicy()
+POLL_INITIAL_DELAY: Final = 1.0
+POLL_INTERVAL: Final = 1.0
+POLL_BACKOFF: Final = 1.5
+POLL_MAX_INTERVAL: Final = 5.0
+POLL_JITTER: Final = 0.1
+POLL_MAX_OUTAGE: Final = 300.0
+
+# -- the existing connector's Connector.config, when it omits them
+CONNECTOR_INITIAL_POLL_DELAY: Final = 10.0  # STATUS_CHECK_INITIAL_POLL_DELAY
+CONNECTOR_POLL_INTERVAL: Final = 5.0  # STATUS_CHECK_POLL_INTERVAL
+
+# -- the served emulator (`EmulatorServer`, `amtopcon emulator serve`)
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 4004

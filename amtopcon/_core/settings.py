@@ -1,0 +1,350 @@
+"""A client's settings and everything about it that does no I/O: the options type, URL,
+TLS, proxy and header checks, the shared logon state, and request building. `AsyncClient`
+and `Client` derive from `BaseClient` and add only the sending loop."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import platform
+import random
+import ssl
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import httpx
+
+from amtopcon import _constants as C
+from amtopcon import _validate, _wire
+from amtopcon._clock import Clock
+from amtopcon._logging import configure_logging_from_env, warn_once
+from amtopcon._validate import Secret
+from amtopcon._version import __version__
+from amtopcon.config import read_connector_config, read_env
+from amtopcon.errors import ClientClosedError, ConfigError, ValidationError
+from amtopcon.polling import PollPolicy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon._core.call import CallState
+
+__all__ = ["AuthState", "BaseClient", "ClientOptions", "ProxyTypes", "VerifyTypes"]
+
+USER_AGENT = (
+    f"amtopcon-python/{__version__} httpx/{httpx.__version__} "
+    f"{platform.python_implementation()}/{platform.python_version()}"
+)
+
+#: What `verify=` takes: True, False, a CA bundle path or an `ssl.SSLContext`.
+VerifyTypes = bool | str | os.PathLike[str] | ssl.SSLContext
+#: What `proxy=` takes, as httpx does: a URL (string or `httpx.URL`) or an `httpx.Proxy`.
+ProxyTypes = str | httpx.URL | httpx.Proxy
+
+
+class ClientOptions(TypedDict, total=False):
+    """The settings `with_options()`, `from_env()` and `from_connector_config()` take as
+    keyword arguments: those of the `Client` constructor, `http_client` apart.
+
+    Each means what the constructor's argument of that name means. A name not listed
+    here raises `ValidationError` naming it.
+    """
+
+    base_url: str | httpx.URL
+    username: str | None
+    password: str | None
+    timeout: float | httpx.Timeout
+    total_timeout: float | None
+    max_retries: int
+    verify: VerifyTypes
+    proxy: ProxyTypes | None
+    headers: Mapping[str, str] | None
+    poll: PollPolicy | None
+    clock: Clock | None
+
+
+OPTION_NAMES: frozenset[str] = frozenset(ClientOptions.__annotations__)
+
+
+def check_options(what: str, options: Mapping[str, object]) -> None:
+    """Refuse keywords that are not `ClientOptions` with a `ValidationError` naming the first."""
+    unknown = sorted(set(options) - OPTION_NAMES)
+    if not unknown:
+        return
+    name = unknown[0]
+    if name == "http_client":
+        raise ValidationError(f"{what}: http_client is not an option here (the copy shares the pool)", field=name)
+    close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValidationError(
+        f"{what}: unknown option {name!r}{hint}; the options are {', '.join(sorted(OPTION_NAMES))}", field=name
+    )
+
+
+def normalise_base_url(base_url: object) -> httpx.URL:
+    """Check the base URL (http or https, with a host) and give it a trailing slash."""
+    if not isinstance(base_url, (str, httpx.URL)):
+        raise ValidationError("base_url: expected a URL string", field="base_url")
+    try:
+        url = httpx.URL(str(base_url).strip())
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise ValidationError(f"base_url: not a URL: {str(base_url)[:80]!r}", field="base_url") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValidationError(
+            f"base_url: expected http:// or https:// with a host, got {str(base_url)[:80]!r}", field="base_url"
+        )
+    if url.userinfo:
+        raise ValidationError("base_url: must not carry credentials; pass username= and password=", field="base_url")
+    if not url.path.endswith("/"):
+        url = url.copy_with(path=url.path + "/")
+    return url
+
+
+def ssl_context_for(verify: object) -> ssl.SSLContext | bool:
+    """`verify=`: True, False, a CA bundle path (made into an SSLContext) or an SSLContext."""
+    if isinstance(verify, (ssl.SSLContext, bool)):
+        return verify
+    if isinstance(verify, (str, os.PathLike)):
+        path = os.fspath(verify)
+        try:
+            return ssl.create_default_context(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValidationError(
+                f"verify: cannot load CA bundle {path!r}: {type(exc).__name__}", field="verify"
+            ) from None
+    raise ValidationError("verify: expected True, False, a CA bundle path or an ssl.SSLContext", field="verify")
+
+
+def timeout_for(value: object) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        return value
+    seconds = _validate.number(value)
+    if seconds is None or not 0 < seconds < math.inf:
+        raise ValidationError(f"timeout: expected seconds > 0 or an httpx.Timeout, got {value!r}", field="timeout")
+    return httpx.Timeout(seconds)
+
+
+def check_proxy(proxy: Any) -> Any:
+    if proxy is None or isinstance(proxy, httpx.Proxy):
+        return proxy
+    if not isinstance(proxy, (str, httpx.URL)):
+        raise ValidationError("proxy: expected a URL string, an httpx.URL or an httpx.Proxy", field="proxy")
+    try:
+        httpx.Proxy(proxy)
+    except (ValueError, TypeError, httpx.InvalidURL) as exc:
+        raise ValidationError(f"proxy: {exc}", field="proxy") from None
+    return proxy
+
+
+class AuthState:
+    """The logon token, shared by a client and its `with_options()` copies."""
+
+    __slots__ = ("lock", "logons", "token")
+
+    def __init__(self, lock: Any) -> None:
+        self.token = Secret(None)
+        self.lock = lock  # a `primitives.Lock` or `AsyncLock`: one Logon at a time
+        self.logons = 0
+
+
+class BaseClient:
+    """Settings and request building shared by `Client` and `AsyncClient`."""
+
+    _http: Any
+
+    def __init__(
+        self,
+        base_url: str | httpx.URL,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float | httpx.Timeout = C.DEFAULT_TIMEOUT,
+        total_timeout: float | None = C.DEFAULT_TOTAL_TIMEOUT,
+        max_retries: int = C.DEFAULT_MAX_RETRIES,
+        verify: VerifyTypes = True,
+        proxy: ProxyTypes | None = None,
+        headers: Mapping[str, str] | None = None,
+        poll: PollPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        configure_logging_from_env()
+        self._base_url = normalise_base_url(base_url)
+        if username is not None and not isinstance(username, str):
+            raise ValidationError("username: expected a string", field="username")
+        if password is not None and not isinstance(password, str):
+            raise ValidationError("password: expected a string", field="password")
+        self._username = username
+        self._password = Secret(password)
+        self._timeout = timeout_for(timeout)
+        self._total_timeout = _validate.seconds(
+            total_timeout, "total_timeout", inclusive=False, finite=False, allow_none=True
+        )
+        self._max_retries = _validate.integer(max_retries, "max_retries", minimum=0)
+        self._verify = ssl_context_for(verify)
+        self._proxy = check_proxy(proxy)
+        self._headers = _validate.headers(headers)
+        if poll is not None and not isinstance(poll, PollPolicy):
+            raise ValidationError("poll: expected a PollPolicy", field="poll")
+        self._poll = poll or PollPolicy()
+        if clock is not None and not isinstance(clock, Clock):
+            raise ValidationError("clock: expected an amtopcon.Clock", field="clock")
+        self._clock = clock or Clock()
+        self._rng = random.Random()
+        self._auth = AuthState(self._new_lock())
+        self._owns_http = True
+        if self._verify is False:
+            warn_once("verify", "TLS verification is off (verify=False): the server's identity is not checked")
+        if self._base_url.scheme == "http" and password and not _validate.is_loopback(self._base_url.host):
+            warn_once(
+                f"http:{self._base_url.host}",
+                f"credentials are sent over plain HTTP to {self._base_url.host}; use https",
+            )
+
+    # -- construction from configuration sources (Client and AsyncClient call these)
+    @staticmethod
+    def _env_settings(
+        environ: Mapping[str, str] | None, overrides: Mapping[str, Any]
+    ) -> tuple[str | httpx.URL, dict[str, Any]]:
+        check_options("from_env", overrides)
+        env = read_env(environ)
+        kwargs: dict[str, Any] = {"username": env.user, "password": env.password}
+        if env.timeout is not None:
+            kwargs["timeout"] = env.timeout
+        if env.ca_bundle is not None and "verify" not in overrides:
+            try:
+                kwargs["verify"] = ssl_context_for(env.ca_bundle)
+            except ValidationError as exc:
+                raise ConfigError(exc.message, key="AMTOPCON_CA_BUNDLE") from None
+        kwargs.update(overrides)
+        return kwargs.pop("base_url", env.base_url), kwargs
+
+    @staticmethod
+    def _connector_config_settings(
+        path: str | os.PathLike[str], overrides: Mapping[str, Any]
+    ) -> tuple[str | httpx.URL, dict[str, Any]]:
+        check_options("from_connector_config", overrides)
+        cfg = read_connector_config(path)
+        kwargs: dict[str, Any] = {
+            "username": cfg.user,
+            "password": cfg.password,
+            "poll": PollPolicy.fixed(cfg.initial_poll_delay, cfg.poll_interval),
+        }
+        kwargs.update(overrides)
+        return kwargs.pop("base_url", cfg.base_url), kwargs
+
+    # -- public read-only settings
+    @property
+    def base_url(self) -> str:
+        """The service's base URL (with a trailing slash)."""
+        return str(self._base_url)
+
+    @property
+    def username(self) -> str | None:
+        """The AMT API user."""
+        return self._username
+
+    @property
+    def poll(self) -> PollPolicy:
+        """The default `PollPolicy` of handles made by this client."""
+        return self._poll
+
+    @property
+    def clock(self) -> Clock:
+        """The client's time source."""
+        return self._clock
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of one attempt."""
+        return self._timeout
+
+    @property
+    def total_timeout(self) -> float | None:
+        """The bound on one call with every retry and back-off (None: no bound)."""
+        return self._total_timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries of one call (see the wire contract for what may repeat)."""
+        return self._max_retries
+
+    def _new_lock(self) -> Any:
+        """The lock that lets one Logon run at a time (each flavour gives its own)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, username={self._username!r})"
+
+    # -- building
+    def _copy_kwargs(self) -> dict[str, Any]:
+        return {
+            "username": self._username,
+            "password": self._password.value,
+            "timeout": self._timeout,
+            "total_timeout": self._total_timeout,
+            "max_retries": self._max_retries,
+            "verify": self._verify,
+            "proxy": self._proxy,
+            "headers": self._headers,
+            "poll": self._poll,
+            "clock": self._clock,
+        }
+
+    def _copy_with(self: Any, changes: Mapping[str, Any]) -> Any:
+        check_options("with_options", changes)
+        for name in ("verify", "proxy"):  # they belong to the shared connection pool
+            if name in changes and changes[name] is not getattr(self, "_" + name):
+                raise ValidationError(
+                    f"{name}: belongs to the connection pool that with_options() shares; make a new client instead",
+                    field=name,
+                )
+        kwargs = self._copy_kwargs()
+        kwargs.update(changes)
+        base_url = kwargs.pop("base_url", self._base_url)
+        copy = type(self)(base_url, http_client=self._http, **kwargs)
+        copy._owns_http = False
+        if ("username" not in changes and "password" not in changes) and str(copy._base_url) == self.base_url:
+            copy._auth = self._auth
+        return copy
+
+    def _http_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"verify": self._verify, "follow_redirects": False, "timeout": self._timeout}
+        if self._proxy is not None:
+            kwargs["proxy"] = self._proxy
+        return kwargs
+
+    def _build_request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        wreq: _wire.WireRequest,
+        token: str | None,
+        request_id: str,
+        timeout: httpx.Timeout,
+    ) -> httpx.Request:
+        headers = httpx.Headers(self._headers)  # case-insensitive: ours replace the caller's, never duplicate
+        headers.pop(_wire.H_TOKEN, None)  # only the client's own token is ever sent
+        headers["User-Agent"] = USER_AGENT
+        headers["Accept"] = _wire.JSON_TYPE
+        headers[_wire.H_REQUEST_ID] = request_id
+        if wreq.needs_token and token is not None:
+            headers[_wire.H_TOKEN] = token
+        url = self._base_url.join(wreq.function)
+        return http.build_request(
+            wreq.method,
+            url,
+            params=dict(wreq.params) if wreq.params else None,
+            json=wreq.body if wreq.body is not None else None,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    def _closed_error(self, call: CallState) -> ClientClosedError:
+        return ClientClosedError(
+            f"{call.wreq.function}: the client is closed; make a new one "
+            "(a with_options() copy shares its parent's connection pool and closes with it)",
+            attempts=call.attempts or None,
+        )
+
+    def _credentials(self) -> tuple[str, str]:
+        if not self._username or not self._password.value:
+            raise ValidationError("username and password are needed to log on to AMTOpCon", field="username")
+        return self._username, self._password.value

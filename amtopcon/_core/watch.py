@@ -1,0 +1,333 @@
+"""The decisions of one `wait()` or `follow()`, with no I/O: when to ask next, the
+deadline, how long a server outage has lasted, when `on_status` fires, which messages
+are new. `JobHandle` and `AsyncJobHandle` are two thin loops over `Watch`.
+
+Theory of operation. A round is: sleep `next_sleep()` seconds, `begin()`, ask MonitorJob
+(until a terminal status was seen), then read message pages as `want_messages()` says,
+feeding each answer to `seen()` / `add_page()`, or a failure to `failed()`; `ok()` closes
+a round that succeeded. `done` says when to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Final, NoReturn
+
+from amtopcon import _constants as C
+from amtopcon import _validate, _wire
+from amtopcon._logging import logger
+from amtopcon.errors import (
+    AmtOpConError,
+    APIConnectionError,
+    InternalServerError,
+    RateLimitError,
+    ValidationError,
+    WaitTimeoutError,
+)
+from amtopcon.models import ActionResult, JobResult, JobStatus, Message, MessagePage, TaskValue
+from amtopcon.polling import PollPolicy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon._core.settings import BaseClient
+
+__all__ = ["TRANSIENT", "AsyncOnStatus", "HandleCore", "OnStatus", "TaskValuesArg", "Watch", "status_from_action"]
+
+#: Errors that a wait or a follow waits out (up to `PollPolicy.max_outage`): the server
+#: could not be reached, failed (5xx after the client's own retries) or asked us to slow down.
+TRANSIENT: Final = (APIConnectionError, InternalServerError, RateLimitError)
+
+OnStatus = Callable[[JobStatus], object]
+AsyncOnStatus = Callable[[JobStatus], object | Awaitable[object]]
+TaskValuesArg = Mapping[str, str] | Sequence[TaskValue] | None
+
+
+def _describe(status: JobStatus | None) -> str:
+    return "none seen" if status is None else f"{status.code.name} ({int(status.code)})"
+
+
+class Watch:
+    """The decisions of one `wait()` or `follow()`: no I/O, shared by both handles.
+
+    A round is: sleep `next_sleep()` seconds, `begin()`, ask MonitorJob (until a terminal
+    status was seen), then read message pages as `want_messages()` says, feeding each
+    answer to `seen()` / `add_page()`, or a failure to `failed()`; `ok()` closes a round
+    that succeeded. `done` says when to stop. Every call of a round is bounded by
+    `call_deadline()`, so no call outlasts the wait's deadline (openai-python #3828: per-call
+    timeouts must not add up past the caller's).
+    """
+
+    __slots__ = (
+        "_checks_made",
+        "_clock",
+        "_delays",
+        "_failed_last",
+        "_handle",
+        "_last_code",
+        "_last_error",
+        "_outage_since",
+        "_policy",
+        "_retry_after",
+        "_round_began",
+        "cursor",
+        "deadline",
+        "done",
+        "ended",
+        "following",
+        "pending",
+        "status",
+        "timeout",
+    )
+
+    def __init__(
+        self, handle: HandleCore, timeout: object, poll: PollPolicy | None, *, following: bool, cursor: int
+    ) -> None:
+        if poll is not None and not isinstance(poll, PollPolicy):
+            raise ValidationError("poll: expected a PollPolicy", field="poll")
+        client = handle._client
+        self._handle = handle
+        self._clock = client.clock
+        self._policy = poll or client.poll
+        # None or infinity: no deadline.
+        self.timeout = _validate.seconds(timeout, "timeout", finite=False, allow_none=True)
+        now = self._clock.now()
+        self.deadline = None if self.timeout is None else now + self.timeout
+        self._delays = self._policy.delays(client._rng)
+        known = handle._status
+        if known is not None and known.is_terminal:
+            # The job is known to have ended: ask once more at once for its final status.
+            next(self._delays)
+            self._delays = _chain_first(0.0, self._delays)
+        self._checks_made = 0
+        self._failed_last = False
+        self._last_code: int | None = None
+        self._last_error: AmtOpConError | None = None
+        self._outage_since: float | None = None
+        self._retry_after: float | None = None
+        self._round_began = now
+        self.following = following
+        self.cursor = cursor  # messages up to this sequence have been read
+        self.pending: list[Message] = []  # read but not yet handed out
+        self.status: JobStatus | None = None
+        self.ended = False  # a terminal status was seen
+        self.done = False  # nothing left to do
+
+    # -- timing
+    def next_sleep(self) -> float:
+        """Seconds to sleep before the next round; raises `WaitTimeoutError` past the deadline."""
+        if self.ended and not self._failed_last:
+            delay = 0.0
+        else:
+            delay = next(self._delays)
+            if self._retry_after is not None:
+                delay = max(delay, self._retry_after)
+        if self.deadline is not None:
+            remaining = self.deadline - self._clock.now()
+            if remaining <= 0 and self._checks_made > 0:
+                self._timed_out()
+            delay = min(delay, max(remaining, 0.0))
+        return delay
+
+    def begin(self) -> None:
+        """A round starts now (its calls are about to be made)."""
+        self._round_began = self._clock.now()
+
+    def call_deadline(self) -> float | None:
+        """The deadline (on the client's clock) of a call made now: the wait's deadline,
+        or `C.LAST_CHECK` seconds from now for a call made at (or just before) it; None: no deadline."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline, self._clock.now() + C.LAST_CHECK)
+
+    def _timed_out(self) -> NoReturn:
+        handle = self._handle
+        last = self.status or handle._status
+        what = "following" if self.following else "waiting for"
+        if last is not None and last.is_terminal:
+            why = f"it ended {_describe(last)} but its job log could not be read in time"
+        else:
+            why = f"it has not ended (last status: {_describe(last)})"
+        error = WaitTimeoutError(
+            f"stopped {what} AMT job {handle.batch_request_id} after {self.timeout:g}s: {why}",
+            status=last,
+            handle=handle,
+        )
+        if self._outage_since is not None and self._last_error is not None:
+            raise error from self._last_error
+        raise error
+
+    # -- outcomes of a round
+    def seen(self, status: JobStatus) -> bool:
+        """Take a MonitorJob answer; True when `on_status` should hear of it."""
+        self._checks_made += 1
+        self.status = status
+        self._handle._status = status
+        if status.is_terminal:
+            self.ended = True
+        notify = self._last_code is None or int(status.code) != self._last_code
+        self._last_code = int(status.code)
+        if notify and logger.isEnabledFor(logging.DEBUG):
+            logger.debug("AMT job %d: %s", status.batch_request_id, _describe(status))
+        return notify
+
+    def want_messages(self) -> bool:
+        """Read messages in this round? (Following: always. Waiting: once the job has ended.)"""
+        return self.following or self.ended
+
+    def add_page(self, page: MessagePage) -> bool:
+        """Keep the new messages of a page (by sequence, each once); True when another page waits."""
+        before = self.cursor
+        for message in page.messages:
+            if message.sequence > self.cursor:
+                self.pending.append(message)
+                self.cursor = message.sequence
+        if page.has_more and self.cursor == before:
+            logger.warning(
+                "AMT job %d: GetMessages said more messages wait but sent none after %d; stopping this read",
+                self._handle.batch_request_id,
+                before,
+            )
+            return False
+        return page.has_more
+
+    def ok(self) -> None:
+        """The round succeeded (status and, where wanted, every page)."""
+        self._failed_last = False
+        self._retry_after = None
+        self._outage_since = None
+        self._last_error = None
+        if self.ended:
+            self.done = True
+
+    def failed(self, error: AmtOpConError) -> None:
+        """A call of the round failed: wait out an outage up to `max_outage`, else re-raise.
+
+        The outage is measured from the start of the round whose call failed first (a
+        failing call may itself take up to the client's `total_timeout`). A failure at or
+        past the deadline ends the wait with `WaitTimeoutError` caused by it.
+        """
+        self._checks_made += 1
+        if not isinstance(error, TRANSIENT):
+            raise error
+        now = self._clock.now()
+        if self._outage_since is None:
+            self._outage_since = self._round_began
+        self._last_error = error
+        lasted = now - self._outage_since
+        if lasted >= self._policy.max_outage:
+            raise error
+        if self.deadline is not None and now >= self.deadline:
+            self._timed_out()
+        self._failed_last = True
+        retry_after = getattr(error, "retry_after", None)
+        self._retry_after = retry_after if isinstance(retry_after, (int, float)) else None
+        logger.warning(
+            "AMT job %d: %s (%s); still waiting (outage for %.1fs of at most %gs)",
+            self._handle.batch_request_id,
+            type(error).__name__,
+            error,
+            lasted,
+            self._policy.max_outage,
+        )
+
+    # -- handing out
+    def take(self) -> Iterator[Message]:
+        """The pending messages, each once; the handle's `last_sequence` moves with them."""
+        handle = self._handle
+        pending = self.pending
+        self.pending = []
+        for message in pending:
+            if message.sequence > handle.last_sequence:
+                handle.last_sequence = message.sequence
+            yield message
+
+    def result(self) -> JobResult:
+        """The `JobResult` of a wait that is done."""
+        assert self.status is not None
+        handle = self._handle
+        if self.cursor > handle.last_sequence:
+            handle.last_sequence = self.cursor
+        messages: tuple[Message, ...] = tuple(self.pending)
+        return JobResult(self.status, messages)
+
+
+def _chain_first(first: float, rest: Iterator[float]) -> Iterator[float]:
+    yield first
+    yield from rest
+
+
+def log_callback_error(status: JobStatus) -> None:
+    logger.exception("AMT job %d: the on_status callback raised; the wait goes on", status.batch_request_id)
+
+
+def status_from_action(
+    result: ActionResult, before: JobStatus | None, application: str | None = None, job: str | None = None
+) -> JobStatus:
+    """A `JobStatus` from an OpConJobAction answer, keeping what an earlier status knew."""
+    return JobStatus(
+        batch_request_id=result.batch_request_id,
+        code=result.code,
+        status_text=result.status_text,
+        description=before.description if before is not None else None,
+        application=before.application if before is not None else application,
+        job_name=before.job_name if before is not None else job,
+        submitted_at=before.submitted_at if before is not None else None,
+        started_at=before.started_at if before is not None else None,
+        ended_at=before.ended_at if before is not None else None,
+    )
+
+
+class HandleCore:
+    """What both handles hold, and everything about them that does no I/O."""
+
+    __slots__ = ("_client", "_status", "batch_request_id", "last_sequence")
+
+    _client: BaseClient
+    batch_request_id: int
+    last_sequence: int
+    _status: JobStatus | None
+
+    def __init__(
+        self, client: BaseClient, batch_request_id: int, *, after: int = 0, status: JobStatus | None = None
+    ) -> None:
+        self._client = client
+        self.batch_request_id = _wire.validate_batch_request_id(batch_request_id)
+        self.last_sequence = _validate.sequence(after, "after")
+        self._status = status
+
+    @property
+    def last_status(self) -> JobStatus | None:
+        """The last status this handle has seen (from START, STOP/KILL or MonitorJob), or None."""
+        return self._status
+
+    @property
+    def ended(self) -> bool:
+        """True when the last status seen is terminal (this makes no call)."""
+        return self._status is not None and self._status.is_terminal
+
+    def _action_deadline(self, timeout: object) -> float | None:
+        seconds = _validate.seconds(timeout, "timeout", inclusive=False, finite=False, allow_none=True)
+        return None if seconds is None else self._client.clock.now() + seconds
+
+    def _record_action(self, result: ActionResult) -> None:
+        self._status = status_from_action(result, self._status)
+
+    def _kill_on_exit(self, exc_type: type[BaseException] | None) -> bool:
+        return exc_type is not None and not self.ended
+
+    def __repr__(self) -> str:
+        status = self._status
+        job = ""
+        if status is not None and (status.application or status.job_name):
+            job = f", job={status.application or '?'}/{status.job_name or '?'}"
+        code = "unknown" if status is None else f"{status.code.name}({int(status.code)})"
+        return (
+            f"{type(self).__name__}(batch_request_id={self.batch_request_id}{job}, status={code}, "
+            f"last_sequence={self.last_sequence})"
+        )
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            f"a {type(self).__name__} does not pickle (it holds a live client); save batch_request_id and "
+            "last_sequence and rebuild it with client.job(batch_request_id, after=last_sequence)"
+        )

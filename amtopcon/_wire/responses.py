@@ -1,0 +1,277 @@
+"""The client side of the contract, coming back: decoding and parsing answers into models,
+and mapping error answers to the typed exceptions. No I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+import httpx
+
+from amtopcon._convert import StructureFailure, structure, structure_int
+from amtopcon._wire.names import (
+    ACTION_FIELDS,
+    F_BATCH_REQUEST_ID,
+    F_ERROR_CODE,
+    F_HAS_MORE,
+    F_MESSAGE,
+    F_MESSAGES,
+    F_STATUS,
+    F_TEXT,
+    F_TOKEN,
+    GET_MESSAGES,
+    H_TOKEN,
+    HEARTBEAT_OK,
+    JOB_ACTION,
+    LOGON,
+    MESSAGE_FIELDS,
+    MONITOR_JOB,
+    STATUS_FIELDS,
+    ci_getter,
+)
+from amtopcon.errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    InvalidResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from amtopcon.models import ActionResult, JobStatus, Message, MessagePage
+
+# --------------------------------------------------------------------------- responses
+
+
+def _excerpt(content: bytes) -> str:
+    return content[:200].decode("utf-8", "replace")
+
+
+def decode_json(content: bytes, *, status_code: int | None = None, request_id: str | None = None) -> Any:
+    """Decode a JSON body; anything else raises `InvalidResponseError`."""
+    if not content or not content.strip():
+        raise InvalidResponseError(
+            "the server answered with an empty body", status_code=status_code, request_id=request_id, body=""
+        )
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        text = _excerpt(content)
+        kind = "an HTML page" if text.lstrip()[:1] == "<" else "a body that is not valid JSON"
+        raise InvalidResponseError(
+            f"the server answered with {kind}", status_code=status_code, request_id=request_id, body=text
+        ) from None
+
+
+def _rename(data: Any, names: Mapping[str, str], what: str) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise StructureFailure(f"{what}: expected a JSON object, got {type(data).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        field = names.get(str(key).lower())
+        if field is not None and value is not None:
+            out[field] = value
+    return out
+
+
+def _parse(data: Any, names: Mapping[str, str], cls: type[Any], what: str) -> Any:
+    return structure(_rename(data, names, what), cls)
+
+
+def _wrap(function: str, fn: Any, data: Any, status_code: int | None, request_id: str | None) -> Any:
+    try:
+        return fn(data)
+    except StructureFailure as exc:
+        raise InvalidResponseError(
+            f"{function} answer does not match the contract: {exc.detail}",
+            status_code=status_code,
+            request_id=request_id,
+            body=_excerpt(json.dumps(data, default=str).encode()),
+        ) from None
+
+
+def parse_logon(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> str:
+    """The token of a Logon answer."""
+
+    def read(d: Any) -> str:
+        if not isinstance(d, Mapping):
+            raise StructureFailure(f"expected a JSON object, got {type(d).__name__}")
+        token = ci_getter(d)(F_TOKEN)
+        if not isinstance(token, str) or not token:
+            raise StructureFailure(f"{F_TOKEN}: expected a non-empty string")
+        return token
+
+    result: str = _wrap(LOGON, read, data, status_code, request_id)
+    return result
+
+
+def parse_heartbeat(data: Any) -> bool:
+    """True for exactly `{"Status": "OK"}` (keys case-insensitive)."""
+    return isinstance(data, Mapping) and ci_getter(data)(F_STATUS) == HEARTBEAT_OK
+
+
+def parse_action_result(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> ActionResult:
+    """An OpConJobAction answer. A START answer's `BatchRequestId` <= 0 is checked by the caller."""
+    result: ActionResult = _wrap(
+        JOB_ACTION,
+        lambda d: _parse(d, ACTION_FIELDS, ActionResult, JOB_ACTION),
+        data,
+        status_code,
+        request_id,
+    )
+    return result
+
+
+def parse_job_status(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> JobStatus:
+    """A MonitorJob answer."""
+    result: JobStatus = _wrap(
+        MONITOR_JOB,
+        lambda d: _parse(d, STATUS_FIELDS, JobStatus, MONITOR_JOB),
+        data,
+        status_code,
+        request_id,
+    )
+    return result
+
+
+def parse_message_page(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> MessagePage:
+    """A GetMessages answer; messages come back ordered by sequence."""
+
+    def read(d: Any) -> MessagePage:
+        if not isinstance(d, Mapping):
+            raise StructureFailure(f"expected a JSON object, got {type(d).__name__}")
+        get = ci_getter(d)
+        raw = get(F_MESSAGES)
+        if raw is None:
+            raw = []
+        if not isinstance(raw, list):
+            raise StructureFailure(f"{F_MESSAGES}: expected a list, got {type(raw).__name__}")
+        messages = []
+        for i, item in enumerate(raw):
+            try:
+                fields = _rename(item, MESSAGE_FIELDS, F_MESSAGES)
+                if "text" not in fields:  # required by the contract (Message's default "" is for callers)
+                    raise StructureFailure(f"{F_TEXT}: required")
+                messages.append(structure(fields, Message))
+            except StructureFailure as exc:
+                raise StructureFailure(f"{F_MESSAGES}[{i}]: {exc.detail}") from None
+        messages.sort(key=lambda m: m.sequence)
+        has_more = get(F_HAS_MORE)
+        if has_more is None:
+            has_more = False
+        if not isinstance(has_more, bool):
+            raise StructureFailure(f"{F_HAS_MORE}: expected true or false")
+        brid = get(F_BATCH_REQUEST_ID)
+        brid_value = None
+        if brid is not None:
+            try:
+                brid_value = structure_int(brid)
+            except ValueError as exc:
+                raise StructureFailure(f"{F_BATCH_REQUEST_ID}: {exc}") from None
+        return MessagePage(messages=tuple(messages), has_more=has_more, batch_request_id=brid_value)
+
+    result: MessagePage = _wrap(GET_MESSAGES, read, data, status_code, request_id)
+    return result
+
+
+# --------------------------------------------------------------------------- errors
+
+_STATUS_CLASSES: Final[Mapping[int, type[APIStatusError]]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+_REASONS: Final[Mapping[int, str]] = {
+    400: "the request was refused as invalid",
+    401: "the credentials or the logon token were refused",
+    403: "the user lacks the privilege in AMT Control Center",
+    404: "not found",
+    409: "the action is not allowed",
+    429: "too many requests",
+    500: "the service failed",
+    502: "bad gateway",
+    503: "the server is busy",
+    504: "gateway timeout",
+}
+
+
+def error_class(status_code: int) -> type[APIStatusError]:
+    """The exception class for a non-2xx status."""
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status_code, APIStatusError)
+
+
+def status_error(
+    status_code: int,
+    content: bytes,
+    *,
+    request_id: str | None,
+    retry_after: float | None = None,
+    response: Any = None,
+    attempts: int | None = None,
+) -> APIStatusError:
+    """Map a non-2xx answer to its typed error; any body (empty, HTML, truncated) is coped with."""
+    error_code: str | None = None
+    message: str | None = None
+    try:
+        data = json.loads(content) if content.strip() else None
+    except (ValueError, RecursionError):
+        data = None
+    if isinstance(data, Mapping):
+        get = ci_getter(data)
+        ec, msg = get(F_ERROR_CODE), get(F_MESSAGE)
+        error_code = ec if isinstance(ec, str) else None
+        message = msg if isinstance(msg, str) else None
+    if message is None:
+        text = _excerpt(content).strip()
+        reason = _REASONS.get(status_code, "unexpected status")
+        message = reason if not text or text.startswith("<") or data is not None else f"{reason}: {text[:120]}"
+    cls = error_class(status_code)
+    return cls(
+        message,
+        status_code=status_code,
+        error_code=error_code,
+        request_id=request_id,
+        retry_after=retry_after,
+        response=response,
+        attempts=attempts,
+    )
+
+
+def accepted_after_retry(status: JobStatus) -> ActionResult:
+    """A STOP/KILL answered 409 after an earlier attempt may have landed: accepted, with the
+    job's code as MonitorJob now reports it."""
+    return ActionResult(
+        status.batch_request_id, status.code, status.status_text, "accepted (an earlier attempt of this call landed)"
+    )
+
+
+def redacted(response: httpx.Response) -> httpx.Response:
+    """A copy of an answer to keep on an error: its request without the token or a Logon body."""
+    try:
+        request = response.request
+    except RuntimeError:
+        return response
+    token_header = H_TOKEN.lower()
+    headers = [(k, "***" if k.lower() == token_header else v) for k, v in request.headers.items()]
+    is_logon = request.url.path.endswith("/" + LOGON)
+    clean_request = httpx.Request(
+        request.method,
+        request.url,
+        headers=[(k, v) for k, v in headers if not (is_logon and k.lower() == "content-length")],
+        content=b"" if is_logon else request.content,
+    )
+    drop = {"content-encoding", "content-length", "transfer-encoding"}
+    return httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.items() if k.lower() not in drop],
+        content=response.content,
+        request=clean_request,
+    )
