@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Mapping
-from typing import Literal, overload
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, overload
 
 from amtopcon.errors import ValidationError
 
 __all__ = [
     "Secret",
+    "field_of",
     "headers",
     "integer",
     "is_int",
@@ -162,3 +163,22 @@ class Secret:
 
     def __reduce__(self) -> tuple[type[Secret], tuple[None]]:
         return (Secret, (None,))  # a pickled secret travels empty
+
+
+def field_of(wanted: str, *types: type, optional: bool = False) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator: the field's value is one of `types` (an int is never a bool
+    unless `bool` is named; None passes when `optional`), else `ValidationError` naming
+    the class and the field: `JobStatus.batch_request_id: expected an integer, got str '5'`."""
+
+    def check(instance: object, attribute: Any, value: object) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, types) and (bool in types or not isinstance(value, bool)):
+            return
+        name = attribute.name
+        raise ValidationError(
+            f"{type(instance).__name__}.{name}: expected {wanted}, got {type(value).__name__} {value!r:.60}",
+            field=name,
+        )
+
+    return check

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from amtopcon import _validate
 from amtopcon._logging import logger
 from amtopcon.errors import JobFailedError, ValidationError
 
@@ -93,7 +94,7 @@ class CompletionCode(enum.IntEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> CompletionCode | None:
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not isinstance(value, int) or not _validate.is_int(value):
             raise ValidationError(f"code: expected an AMT completion code (an integer), got {value!r}", field="code")
         known = cls._value2member_map_.get(value)
         if known is not None:
@@ -156,7 +157,7 @@ class _Serializable:
 def _code(value: int | CompletionCode) -> CompletionCode:
     if isinstance(value, CompletionCode):
         return value
-    if isinstance(value, bool):  # True would pass as 1 (QUEUED)
+    if not _validate.is_int(value):  # True would pass as 1 (QUEUED)
         raise ValidationError(f"code: expected an AMT completion code (an integer), got {value!r}", field="code")
     return CompletionCode(value)
 
@@ -165,41 +166,12 @@ def _code(value: int | CompletionCode) -> CompletionCode:
 # naming the field), not later in a repr, a comparison or to_dict().
 
 
-def _refuse(instance: object, attribute: attrs.Attribute[Any], wanted: str, value: object) -> ValidationError:
-    name = attribute.name
-    return ValidationError(
-        f"{type(instance).__name__}.{name}: expected {wanted}, got {type(value).__name__} {value!r:.60}", field=name
-    )
-
-
-def _int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _refuse(instance, attribute, "an integer", value)
-
-
-def _opt_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _int(instance, attribute, value)
-
-
-def _str(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise _refuse(instance, attribute, "a string", value)
-
-
-def _opt_str(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise _refuse(instance, attribute, "a string or None", value)
-
-
-def _opt_datetime(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, datetime):
-        raise _refuse(instance, attribute, "a datetime or None", value)
-
-
-def _bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, bool):
-        raise _refuse(instance, attribute, "True or False", value)
+_int = _validate.field_of("an integer", int)
+_opt_int = _validate.field_of("an integer", int, optional=True)
+_str = _validate.field_of("a string", str)
+_opt_str = _validate.field_of("a string or None", str, optional=True)
+_opt_datetime = _validate.field_of("a datetime or None", datetime, optional=True)
+_bool = _validate.field_of("True or False", bool)
 
 
 def _message_tuple(value: Iterable[Message]) -> tuple[Message, ...]:
@@ -212,13 +184,7 @@ def _message_tuple(value: Iterable[Message]) -> tuple[Message, ...]:
 
 def _all_messages(instance: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
     for item in value:
-        if not isinstance(item, Message):
-            raise _refuse(instance, attribute, "Message objects", item)
-
-
-def _job_status(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, JobStatus):
-        raise _refuse(instance, attribute, "a JobStatus", value)
+        _message_item(instance, attribute, item)
 
 
 def _fmt_time(value: datetime | None) -> str:
@@ -277,6 +243,9 @@ class Message(_Serializable):
         return f"Message(#{self.sequence} {self.severity} {_fmt_time(self.timestamp)} {self.text!r})"
 
 
+_message_item = _validate.field_of("Message objects", Message)
+
+
 @attrs.frozen
 class MessagePage(_Serializable):
     """One GetMessages answer: some messages and whether more are waiting."""
@@ -308,6 +277,9 @@ class ActionResult(_Serializable):
             f"ActionResult(batch_request_id={self.batch_request_id}, code={self.code.name}({int(self.code)}), "
             f"message={self.message!r})"
         )
+
+
+_job_status = _validate.field_of("a JobStatus", JobStatus)
 
 
 @attrs.frozen
