@@ -19,11 +19,12 @@ MAX_RETRY_AFTER: Final = 60.0  # a Retry-After longer than this is not waited ou
 KILL_GRACE: Final = 30.0  # seconds a `with` block (or the CLI on a signal) gives its best-effort KILL
 LAST_CHECK: Final = 1.0  # seconds the last status check, made at a wait's deadline, may take
 
-# -- PollPolicy()
-POLL_INITIAL_DELAY: Final = 1.0
-POLL_INTERVAL: Final = 1.0
-POLL_BACKOFF: Final = 1.5
-POLL_MAX_INTERVAL: Final = 5.0
+# -- PollPolicy(): every 0.5 s, then a twelfth-and-a-half (8 %) of the time waited, at most 15 s
+POLL_INITIAL_DELAY: Final = 0.5
+POLL_INTERVAL: Final = 0.5
+POLL_BACKOFF: Final = 1.0
+POLL_ELAPSED_FRACTION: Final = 0.08
+POLL_MAX_INTERVAL: Final = 15.0
 POLL_JITTER: Final = 0.1
 POLL_MAX_OUTAGE: Final = 300.0
 

@@ -341,7 +341,7 @@ async def test_an_outage_is_measured_from_the_start_of_the_first_failing_call(
     # 60 s after it began. With max_outage=100 the second failing call (ending 140 s after
     # the first began) ends the wait; counted from the first failure's end it would take three.
     fake.script("LONG", [(0, 2), (HOUR, 4)])
-    d = make(max_retries=3, poll=PollPolicy(jitter=0, max_outage=100))
+    d = make(max_retries=3, poll=PollPolicy(initial_delay=1, jitter=0, max_outage=100))
     h = await d.start("DEMO2", "LONG")
     fake.fail(_wire.MONITOR_JOB, 503, retry_after="20", times=10_000)
     t0 = fake.clock.now()

@@ -235,7 +235,9 @@ class FakeAMT:
 
 
 #: A policy without jitter, so tests can predict when each check happens.
-EXACT = PollPolicy(initial_delay=1.0, interval=1.0, backoff=1.5, max_interval=5.0, jitter=0.0, max_outage=300.0)
+EXACT = PollPolicy(
+    initial_delay=1.0, interval=1.0, backoff=1.5, max_interval=5.0, jitter=0.0, max_outage=300.0, elapsed_fraction=0.0
+)
 
 
 class SyncDriver:

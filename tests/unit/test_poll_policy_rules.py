@@ -27,8 +27,11 @@ from amtopcon.errors import ValidationError
         ({"backoff": 0}, "backoff"),
         ({"backoff": math.inf}, "backoff"),
         ({"max_interval": 0}, "max_interval"),  # used to mean "no cap"
-        ({"max_interval": 0.5}, "max_interval"),  # below interval (1.0)
-        ({"interval": 10}, "max_interval"),  # the default cap (5) is below it
+        ({"max_interval": 0.4}, "max_interval"),  # below interval (0.5)
+        ({"interval": 20}, "max_interval"),  # the default cap (15) is below it
+        ({"elapsed_fraction": 1}, "elapsed_fraction"),
+        ({"elapsed_fraction": -0.1}, "elapsed_fraction"),
+        ({"elapsed_fraction": math.nan}, "elapsed_fraction"),
         ({"jitter": 1}, "jitter"),
         ({"jitter": 1.5}, "jitter"),
         ({"jitter": -0.01}, "jitter"),
@@ -72,10 +75,12 @@ def test_fixed_keeps_working() -> None:
 
 
 def test_no_cap_grows_without_overflow_and_a_cap_holds() -> None:
-    uncapped = PollPolicy(jitter=0, max_interval=math.inf, backoff=2.0)
+    uncapped = PollPolicy(
+        initial_delay=1, interval=1, jitter=0, max_interval=math.inf, backoff=2.0, elapsed_fraction=0
+    )
     assert list(itertools.islice(uncapped.delays(), 5)) == [1.0, 1.0, 2.0, 4.0, 8.0]
     capped = list(itertools.islice(PollPolicy(jitter=0).delays(), 3000))
-    assert max(capped) == 5.0 and capped[-1] == 5.0
+    assert max(capped) == 15.0 and capped[-1] == 15.0
 
 
 def test_every_delay_stays_positive_with_the_largest_jitter() -> None:
