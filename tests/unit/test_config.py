@@ -157,7 +157,9 @@ def test_defaults_when_omitted(tmp_path: Path) -> None:
     assert cfg.name is None
     client = AsyncClient.from_connector_config(path)
     assert client.poll == PollPolicy.fixed(10, 5)
-    assert client.poll == PollPolicy(initial_delay=10, interval=5, backoff=1, max_interval=5, jitter=0, elapsed_fraction=0)
+    assert client.poll == PollPolicy(
+        initial_delay=10, interval=5, backoff=1, max_interval=5, jitter=0, elapsed_fraction=0
+    )
     assert client.base_url == "https://amt.example.com:4004/AmtOpConService/"
 
 
