@@ -311,7 +311,7 @@ class _HandleCore:
     _status: JobStatus | None
 
     def __init__(
-        self, client: BaseClient, batch_request_id: int, *, after: int = 0, status: JobStatus | None = None
+        self, client: Client | AsyncClient, batch_request_id: int, *, after: int = 0, status: JobStatus | None = None
     ) -> None:
         self._client = client
         self.batch_request_id = _wire.validate_batch_request_id(batch_request_id)

@@ -228,7 +228,12 @@ def _fmt_time(value: datetime | None) -> str:
 
 @attrs.frozen
 class TaskValue(_Serializable):
-    """A named task value passed to a START (`Name` / `Value` on the wire)."""
+    """A named task value passed to a START (`Name` / `Value` on the wire).
+
+    Attributes:
+        name: the task value's name (`Name`).
+        value: its value, always a string (`Value`).
+    """
 
     name: str = attrs.field(validator=_str)
     value: str = attrs.field(validator=_str)
@@ -236,7 +241,19 @@ class TaskValue(_Serializable):
 
 @attrs.frozen
 class JobStatus(_Serializable):
-    """What MonitorJob says of a batch request."""
+    """What MonitorJob says of a batch request.
+
+    Attributes:
+        batch_request_id: the job's `BatchRequestId`.
+        code: the AMT completion code now (running jobs have one too).
+        status_text: the server's name for the code (`StatusText`), when sent.
+        description: the server's words on the state, e.g. why it failed, when sent.
+        application: the AMT application (`ApplicationName`), when sent.
+        job_name: the job (`JobName`), when sent.
+        submitted_at: when the request was submitted, when known.
+        started_at: when the job started, when known.
+        ended_at: when the job ended, when known.
+    """
 
     batch_request_id: int = attrs.field(validator=_int)
     code: CompletionCode = attrs.field(converter=_code)
@@ -267,7 +284,14 @@ class JobStatus(_Serializable):
 
 @attrs.frozen
 class Message(_Serializable):
-    """One message of a job's log: `Message(sequence, timestamp, severity, text)`."""
+    """One message of a job's log: `Message(sequence, timestamp, severity, text)`.
+
+    Attributes:
+        sequence: its number in the job's log; resume after it with `after=`.
+        timestamp: when the job wrote it, when the server said.
+        severity: as the server sends it, e.g. `INFO`, `WARNING`, `ERROR`.
+        text: the message itself.
+    """
 
     sequence: int = attrs.field(validator=_int)
     timestamp: datetime | None = attrs.field(default=None, validator=_opt_datetime)
@@ -280,7 +304,13 @@ class Message(_Serializable):
 
 @attrs.frozen
 class MessagePage(_Serializable):
-    """One GetMessages answer: some messages and whether more are waiting."""
+    """One GetMessages answer: some messages and whether more are waiting.
+
+    Attributes:
+        messages: the messages of this page, in sequence order.
+        has_more: True when the server holds more after the last one (ask again).
+        batch_request_id: the job they belong to, when the server said.
+    """
 
     messages: tuple[Message, ...] = attrs.field(converter=_message_tuple, factory=tuple, validator=_all_messages)
     has_more: bool = attrs.field(default=False, validator=_bool)
@@ -297,7 +327,14 @@ class MessagePage(_Serializable):
 
 @attrs.frozen
 class ActionResult(_Serializable):
-    """The answer to OpConJobAction (START, STOP or KILL): the code after the action."""
+    """The answer to OpConJobAction (START, STOP or KILL): the code after the action.
+
+    Attributes:
+        batch_request_id: the job's `BatchRequestId` (new for a START).
+        code: the AMT completion code after the action.
+        status_text: the server's name for the code (`StatusText`), when sent.
+        message: the server's words on the action, when sent.
+    """
 
     batch_request_id: int = attrs.field(validator=_int)
     code: CompletionCode = attrs.field(converter=_code)
@@ -313,7 +350,12 @@ class ActionResult(_Serializable):
 
 @attrs.frozen
 class JobResult(_Serializable):
-    """A finished job: its last status and every message of its log, in order."""
+    """A finished job: its last status and every message of its log, in order.
+
+    Attributes:
+        status: the job's last status (its code, names and times).
+        messages: every message of its log, in sequence order.
+    """
 
     status: JobStatus = attrs.field(validator=_job_status)
     messages: tuple[Message, ...] = attrs.field(converter=_message_tuple, factory=tuple, validator=_all_messages)
