@@ -349,6 +349,12 @@ class _HandleCore:
             f"last_sequence={self.last_sequence})"
         )
 
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        name = type(self).__name__
+        return _html.job_handle(name, self.batch_request_id, self.last_sequence, self._status, self.ended)
+
     def __reduce__(self) -> NoReturn:
         raise TypeError(
             f"a {type(self).__name__} does not pickle (it holds a live client); save batch_request_id and "

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from amtopcon.errors import JobFailedError, ValidationError
+from amtopcon.errors import JobFailedError, MissingDependencyError, ValidationError
 
 __all__ = [
     "ActionResult",
@@ -281,6 +281,11 @@ class JobStatus(_Serializable):
         code = f"{self.code.name}({int(self.code)})"
         return f"JobStatus(batch_request_id={self.batch_request_id}, code={code}, job={job}{extra})"
 
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        return _html.job_status(self)
+
 
 @attrs.frozen
 class Message(_Serializable):
@@ -300,6 +305,11 @@ class Message(_Serializable):
 
     def __repr__(self) -> str:
         return f"Message(#{self.sequence} {self.severity} {_fmt_time(self.timestamp)} {self.text!r})"
+
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        return _html.message(self)
 
 
 @attrs.frozen
@@ -321,8 +331,26 @@ class MessagePage(_Serializable):
         """The highest sequence on this page (None for an empty page)."""
         return self.messages[-1].sequence if self.messages else None
 
+    def to_records(self) -> list[dict[str, Any]]:
+        """The messages as plain dicts, one per message: `batch_request_id`, `sequence`,
+        `timestamp` (a datetime or None), `severity`, `text`."""
+        return _records(self.batch_request_id, self.messages)
+
+    def to_pandas(self) -> Any:
+        """The messages as a `pandas.DataFrame` (the columns of `to_records()`).
+
+        Raises:
+            MissingDependencyError: pandas is not installed (amtopcon does not depend on it).
+        """
+        return _data_frame(self.to_records())
+
     def __repr__(self) -> str:
         return f"MessagePage({len(self.messages)} messages, has_more={self.has_more})"
+
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        return _html.message_page(self)
 
 
 @attrs.frozen
@@ -403,22 +431,53 @@ class JobResult(_Serializable):
             f"messages={len(self.messages)}, duration={self.duration})"
         )
 
-    def _repr_html_(self) -> str:
-        from html import escape
+    def to_records(self) -> list[dict[str, Any]]:
+        """The job log as plain dicts, one per message: `batch_request_id`, `sequence`,
+        `timestamp` (a datetime or None), `severity`, `text`."""
+        return _records(self.status.batch_request_id, self.messages)
 
-        s = self.status
-        rows = "".join(
-            f"<tr><td>{m.sequence}</td><td>{escape(_fmt_time(m.timestamp))}</td>"
-            f"<td>{escape(m.severity)}</td><td>{escape(m.text)}</td></tr>"
-            for m in self.messages
-        )
-        desc = f" &mdash; {escape(s.description)}" if s.description else ""
-        return (
-            f"<div><p><b>AMT job {s.batch_request_id}</b> {escape(s.application or '')} / "
-            f"{escape(s.job_name or '')}: <b>{escape(self.code.name)}</b> ({int(self.code)}){desc}</p>"
-            "<table><thead><tr><th>#</th><th>timestamp</th><th>severity</th><th>text</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div>"
-        )
+    def to_pandas(self) -> Any:
+        """The job log as a `pandas.DataFrame` (the columns of `to_records()`).
+
+        Raises:
+            MissingDependencyError: pandas is not installed (amtopcon does not depend on it).
+        """
+        return _data_frame(self.to_records())
+
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        return _html.job_result(self)
+
+
+_RECORD_COLUMNS = ("batch_request_id", "sequence", "timestamp", "severity", "text")
+
+
+def _records(batch_request_id: int | None, messages: Sequence[Message]) -> list[dict[str, Any]]:
+    return [
+        {
+            "batch_request_id": batch_request_id,
+            "sequence": m.sequence,
+            "timestamp": m.timestamp,
+            "severity": m.severity,
+            "text": m.text,
+        }
+        for m in messages
+    ]
+
+
+def _data_frame(records: list[dict[str, Any]]) -> Any:
+    """A DataFrame of `records`; pandas is imported only here (it is not a dependency)."""
+    import importlib
+
+    try:
+        pandas = importlib.import_module("pandas")
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "to_pandas() needs pandas, which amtopcon does not install; install pandas, or use to_records()",
+            package="pandas",
+        ) from exc
+    return pandas.DataFrame.from_records(records, columns=list(_RECORD_COLUMNS))
 
 
 def _task_value(name: object, value: object) -> TaskValue:
