@@ -34,6 +34,7 @@ __all__ = [
     "InvalidResponseError",
     "JobFailedError",
     "JobStartError",
+    "MissingDependencyError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -136,6 +137,17 @@ class ClientClosedError(AmtOpConError, RuntimeError):
     it is closed when the parent is. Make a new client. It is also a `RuntimeError`,
     which is what httpx raises for a closed client.
     """
+
+
+class MissingDependencyError(AmtOpConError, ImportError):
+    """An optional feature needs a package amtopcon does not install (`.package` names it),
+    e.g. `to_pandas()` without pandas. It is also an `ImportError`."""
+
+    package: str
+
+    def __init__(self, message: str, *, package: str) -> None:
+        super().__init__(message)
+        self.package = package
 
 
 class APIConnectionError(AmtOpConError):

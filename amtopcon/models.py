@@ -15,7 +15,7 @@ import attrs
 
 from amtopcon import _validate
 from amtopcon._logging import logger
-from amtopcon.errors import JobFailedError, ValidationError
+from amtopcon.errors import JobFailedError, MissingDependencyError, ValidationError
 
 __all__ = [
     "ActionResult",
@@ -193,7 +193,12 @@ def _fmt_time(value: datetime | None) -> str:
 
 @attrs.frozen
 class TaskValue(_Serializable):
-    """A named task value passed to a START (`Name` / `Value` on the wire)."""
+    """A named task value passed to a START (`Name` / `Value` on the wire).
+
+    Attributes:
+        name: the task value's name (`Name`).
+        value: its value, always a string (`Value`).
+    """
 
     name: str = attrs.field(validator=_str)
     value: str = attrs.field(validator=_str)
@@ -201,7 +206,19 @@ class TaskValue(_Serializable):
 
 @attrs.frozen
 class JobStatus(_Serializable):
-    """What MonitorJob says of a batch request."""
+    """What MonitorJob says of a batch request.
+
+    Attributes:
+        batch_request_id: the job's `BatchRequestId`.
+        code: the AMT completion code now (running jobs have one too).
+        status_text: the server's name for the code (`StatusText`), when sent.
+        description: the server's words on the state, e.g. why it failed, when sent.
+        application: the AMT application (`ApplicationName`), when sent.
+        job_name: the job (`JobName`), when sent.
+        submitted_at: when the request was submitted, when known.
+        started_at: when the job started, when known.
+        ended_at: when the job ended, when known.
+    """
 
     batch_request_id: int = attrs.field(validator=_int)
     code: CompletionCode = attrs.field(converter=_code)
@@ -229,10 +246,22 @@ class JobStatus(_Serializable):
         code = f"{self.code.name}({int(self.code)})"
         return f"JobStatus(batch_request_id={self.batch_request_id}, code={code}, job={job}{extra})"
 
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        return _html.job_status(self)
+
 
 @attrs.frozen
 class Message(_Serializable):
-    """One message of a job's log: `Message(sequence, timestamp, severity, text)`."""
+    """One message of a job's log: `Message(sequence, timestamp, severity, text)`.
+
+    Attributes:
+        sequence: its number in the job's log; resume after it with `after=`.
+        timestamp: when the job wrote it, when the server said.
+        severity: as the server sends it, e.g. `INFO`, `WARNING`, `ERROR`.
+        text: the message itself.
+    """
 
     sequence: int = attrs.field(validator=_int)
     timestamp: datetime | None = attrs.field(default=None, validator=_opt_datetime)
@@ -242,13 +271,24 @@ class Message(_Serializable):
     def __repr__(self) -> str:
         return f"Message(#{self.sequence} {self.severity} {_fmt_time(self.timestamp)} {self.text!r})"
 
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        return _html.message(self)
+
 
 _message_item = _validate.field_of("Message objects", Message)
 
 
 @attrs.frozen
 class MessagePage(_Serializable):
-    """One GetMessages answer: some messages and whether more are waiting."""
+    """One GetMessages answer: some messages and whether more are waiting.
+
+    Attributes:
+        messages: the messages of this page, in sequence order.
+        has_more: True when the server holds more after the last one (ask again).
+        batch_request_id: the job they belong to, when the server said.
+    """
 
     messages: tuple[Message, ...] = attrs.field(converter=_message_tuple, factory=tuple, validator=_all_messages)
     has_more: bool = attrs.field(default=False, validator=_bool)
@@ -259,13 +299,38 @@ class MessagePage(_Serializable):
         """The highest sequence on this page (None for an empty page)."""
         return self.messages[-1].sequence if self.messages else None
 
+    def to_records(self) -> list[dict[str, Any]]:
+        """The messages as plain dicts, one per message: `batch_request_id`, `sequence`,
+        `timestamp` (a datetime or None), `severity`, `text`."""
+        return _records(self.batch_request_id, self.messages)
+
+    def to_pandas(self) -> Any:
+        """The messages as a `pandas.DataFrame` (the columns of `to_records()`).
+
+        Raises:
+            MissingDependencyError: pandas is not installed (amtopcon does not depend on it).
+        """
+        return _data_frame(self.to_records())
+
     def __repr__(self) -> str:
         return f"MessagePage({len(self.messages)} messages, has_more={self.has_more})"
+
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        return _html.message_page(self)
 
 
 @attrs.frozen
 class ActionResult(_Serializable):
-    """The answer to OpConJobAction (START, STOP or KILL): the code after the action."""
+    """The answer to OpConJobAction (START, STOP or KILL): the code after the action.
+
+    Attributes:
+        batch_request_id: the job's `BatchRequestId` (new for a START).
+        code: the AMT completion code after the action.
+        status_text: the server's name for the code (`StatusText`), when sent.
+        message: the server's words on the action, when sent.
+    """
 
     batch_request_id: int = attrs.field(validator=_int)
     code: CompletionCode = attrs.field(converter=_code)
@@ -284,7 +349,12 @@ _job_status = _validate.field_of("a JobStatus", JobStatus)
 
 @attrs.frozen
 class JobResult(_Serializable):
-    """A finished job: its last status and every message of its log, in order."""
+    """A finished job: its last status and every message of its log, in order.
+
+    Attributes:
+        status: the job's last status (its code, names and times).
+        messages: every message of its log, in sequence order.
+    """
 
     status: JobStatus = attrs.field(validator=_job_status)
     messages: tuple[Message, ...] = attrs.field(converter=_message_tuple, factory=tuple, validator=_all_messages)
@@ -332,22 +402,53 @@ class JobResult(_Serializable):
             f"messages={len(self.messages)}, duration={self.duration})"
         )
 
-    def _repr_html_(self) -> str:
-        from html import escape
+    def to_records(self) -> list[dict[str, Any]]:
+        """The job log as plain dicts, one per message: `batch_request_id`, `sequence`,
+        `timestamp` (a datetime or None), `severity`, `text`."""
+        return _records(self.status.batch_request_id, self.messages)
 
-        s = self.status
-        rows = "".join(
-            f"<tr><td>{m.sequence}</td><td>{escape(_fmt_time(m.timestamp))}</td>"
-            f"<td>{escape(m.severity)}</td><td>{escape(m.text)}</td></tr>"
-            for m in self.messages
-        )
-        desc = f" &mdash; {escape(s.description)}" if s.description else ""
-        return (
-            f"<div><p><b>AMT job {s.batch_request_id}</b> {escape(s.application or '')} / "
-            f"{escape(s.job_name or '')}: <b>{escape(self.code.name)}</b> ({int(self.code)}){desc}</p>"
-            "<table><thead><tr><th>#</th><th>timestamp</th><th>severity</th><th>text</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div>"
-        )
+    def to_pandas(self) -> Any:
+        """The job log as a `pandas.DataFrame` (the columns of `to_records()`).
+
+        Raises:
+            MissingDependencyError: pandas is not installed (amtopcon does not depend on it).
+        """
+        return _data_frame(self.to_records())
+
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        return _html.job_result(self)
+
+
+_RECORD_COLUMNS = ("batch_request_id", "sequence", "timestamp", "severity", "text")
+
+
+def _records(batch_request_id: int | None, messages: Sequence[Message]) -> list[dict[str, Any]]:
+    return [
+        {
+            "batch_request_id": batch_request_id,
+            "sequence": m.sequence,
+            "timestamp": m.timestamp,
+            "severity": m.severity,
+            "text": m.text,
+        }
+        for m in messages
+    ]
+
+
+def _data_frame(records: list[dict[str, Any]]) -> Any:
+    """A DataFrame of `records`; pandas is imported only here (it is not a dependency)."""
+    import importlib
+
+    try:
+        pandas = importlib.import_module("pandas")
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "to_pandas() needs pandas, which amtopcon does not install; install pandas, or use to_records()",
+            package="pandas",
+        ) from exc
+    return pandas.DataFrame.from_records(records, columns=list(_RECORD_COLUMNS))
 
 
 def _task_value(name: object, value: object) -> TaskValue:

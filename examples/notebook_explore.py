@@ -59,7 +59,9 @@ timeline
 
 # %% [markdown]
 # `wait()` polls on the emulator's clock, so the rest of the job passes at once. In
-# Jupyter a `JobResult` shows as a table of its job log (`_repr_html_`).
+# Jupyter a `JobResult` shows its code (by colour and by word), its times and its job log
+# (`_repr_html_`); statuses, messages, pages, handles and the emulator show too.
+# `to_records()` gives the log as plain dicts (`to_pandas()` a DataFrame, with pandas).
 
 # %%
 result = job.wait()
@@ -67,7 +69,8 @@ result
 
 # %%
 html = result._repr_html_()
-assert "<table>" in html and "Value test param [&#x27;PARAM&#x27;]" in html
+assert "succeeded" in html and "Value test param [&#x27;PARAM&#x27;]" in html
+print(result.to_records()[-1])
 print(repr(result))
 print(result.code.name, result.exit_code, result.duration)
 

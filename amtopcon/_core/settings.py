@@ -47,6 +47,19 @@ class ClientOptions(TypedDict, total=False):
 
     Each means what the constructor's argument of that name means. A name not listed
     here raises `ValidationError` naming it.
+
+    Attributes:
+        base_url: the service root, e.g. `https://amt.example.com:4004/AmtOpConService/`.
+        username: the AMT API user.
+        password: its password (never logged or shown).
+        timeout: seconds (or an `httpx.Timeout`) for one attempt; default 30.0.
+        total_timeout: seconds for one call with every retry and back-off; default 120.0; None: no bound.
+        max_retries: retries of one call; default 3.
+        verify: TLS verification: True (default), False, a CA bundle path or an `ssl.SSLContext`.
+        proxy: a proxy, as httpx takes it (a URL or an `httpx.Proxy`); default None.
+        headers: extra headers sent on every call.
+        poll: the default `PollPolicy` of the handles (None: `PollPolicy()`).
+        clock: the time source (None: the real clock).
     """
 
     base_url: str | httpx.URL

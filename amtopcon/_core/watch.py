@@ -29,7 +29,8 @@ from amtopcon.models import ActionResult, JobResult, JobStatus, Message, Message
 from amtopcon.polling import PollPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from amtopcon._core.settings import BaseClient
+    from amtopcon._async.client import AsyncClient
+    from amtopcon._sync.client import Client
 
 __all__ = ["TRANSIENT", "AsyncOnStatus", "HandleCore", "OnStatus", "TaskValuesArg", "Watch", "status_from_action"]
 
@@ -282,13 +283,13 @@ class HandleCore:
 
     __slots__ = ("_client", "_status", "batch_request_id", "last_sequence")
 
-    _client: BaseClient
+    _client: Client | AsyncClient
     batch_request_id: int
     last_sequence: int
     _status: JobStatus | None
 
     def __init__(
-        self, client: BaseClient, batch_request_id: int, *, after: int = 0, status: JobStatus | None = None
+        self, client: Client | AsyncClient, batch_request_id: int, *, after: int = 0, status: JobStatus | None = None
     ) -> None:
         self._client = client
         self.batch_request_id = _wire.validate_batch_request_id(batch_request_id)
@@ -325,6 +326,12 @@ class HandleCore:
             f"{type(self).__name__}(batch_request_id={self.batch_request_id}{job}, status={code}, "
             f"last_sequence={self.last_sequence})"
         )
+
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        name = type(self).__name__
+        return _html.job_handle(name, self.batch_request_id, self.last_sequence, self._status, self.ended)
 
     def __reduce__(self) -> NoReturn:
         raise TypeError(

@@ -877,5 +877,23 @@ class Emulator:
         page = self._messages(entry, after, upto) if after < upto else []
         return _wire.message_page_body(entry.rec.batch_request_id, page, has_more=visible > max(upto, after))
 
+    def _repr_html_(self) -> str:
+        from amtopcon import _html
+
+        with self._lock:
+            now = self.clock.now()
+            ids = sorted(self._entries)
+            latest = [self._status(self._entries[brid], now) for brid in ids[-_html.MAX_ROWS :]]
+            jobs = sum(len(app.jobs) for app in self.catalog.applications.values())
+            return _html.emulator(
+                type(self.clock).__name__,
+                self.at(now),
+                latest,
+                len(ids),
+                len(self._requests),
+                jobs,
+                len(self.catalog.users),
+            )
+
     def __repr__(self) -> str:
         return f"Emulator({self.catalog!r}, clock={self.clock!r}, {counted(len(self._entries), 'batch request')})"
