@@ -4,8 +4,8 @@
 
 Everything runs in one process on an in-memory `httpx.MockTransport` (no network, no
 emulator), so the numbers measure the SDK's own work. Each measurement is a ratio
-against a baseline run in the same process, best of `--repeat` runs; it prints and
-asserts nothing.
+against a baseline run in the same process: the median (and range) of `--repeat`
+alternating A/B runs (A then B, then B then A, ...); it prints and asserts nothing.
 
 * `monitor_job`: N calls through `Client.monitor_job` (request building, headers, retry
   state machine, case-insensitive parsing, cattrs structuring) against N bare
@@ -20,10 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Spread, alternate, ratios
 
 from amtopcon import Client, JobResult
 from amtopcon import _wire as w
@@ -54,13 +61,19 @@ def _page(n: int) -> bytes:
     return json.dumps({w.F_BATCH_REQUEST_ID: 2112, w.F_HAS_MORE: False, w.F_MESSAGES: messages}).encode()
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
+def _timed(fn: Callable[[], object]) -> Callable[[], float]:
+    def run() -> float:
         t0 = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        return time.perf_counter() - t0
+
+    return run
+
+
+def _compare(a: Callable[[], object], b: Callable[[], object], repeat: int) -> tuple[float, float, Spread]:
+    """Median seconds of `a` and of `b`, and their ratio a/b, over alternating repeats."""
+    got_a, got_b = alternate(_timed(a), _timed(b), repeat)
+    return statistics.median(got_a), statistics.median(got_b), ratios(got_a, got_b)
 
 
 def main() -> None:
@@ -95,27 +108,29 @@ def main() -> None:
         for _ in range(args.calls):
             client.monitor_job(2112)
 
-    t_bare, t_sdk = _best(bare, args.repeat), _best(sdk, args.repeat)
+    t_sdk, t_bare, ratio = _compare(sdk, bare, args.repeat)
     print(
         f"monitor_job x{args.calls}: sdk {t_sdk * 1e3:.1f} ms, bare httpx+json {t_bare * 1e3:.1f} ms, "
-        f"ratio {t_sdk / t_bare:.2f} ({(t_sdk - t_bare) / args.calls * 1e6:.0f} us per call on top)"
+        f"ratio {ratio.text()} ({(t_sdk - t_bare) / args.calls * 1e6:.0f} us per call on top)"
     )
 
     page = _page(args.messages)
-    t_json = _best(lambda: json.loads(page), args.repeat)
-    t_parse = _best(lambda: w.parse_message_page(json.loads(page)), args.repeat)
+    t_parse, t_json, ratio = _compare(
+        lambda: w.parse_message_page(json.loads(page)), lambda: json.loads(page), args.repeat
+    )
     print(
         f"get_messages page of {args.messages}: parse {t_parse * 1e3:.2f} ms, json.loads {t_json * 1e3:.2f} ms, "
-        f"ratio {t_parse / t_json:.1f} ({t_parse / args.messages * 1e6:.1f} us per message)"
+        f"ratio {ratio.text('{:.1f}')} ({t_parse / args.messages * 1e6:.1f} us per message)"
     )
 
     result = JobResult(w.parse_job_status(STATUS), w.parse_message_page(json.loads(page)).messages)
     as_dict = result.to_dict()
-    t_plain = _best(lambda: json.loads(json.dumps(as_dict)), args.repeat)
-    t_round = _best(lambda: JobResult.from_dict(result.to_dict()), args.repeat)
+    t_round, t_plain, ratio = _compare(
+        lambda: JobResult.from_dict(result.to_dict()), lambda: json.loads(json.dumps(as_dict)), args.repeat
+    )
     print(
         f"JobResult of {args.messages} messages to_dict+from_dict: {t_round * 1e3:.2f} ms, "
-        f"json round trip {t_plain * 1e3:.2f} ms, ratio {t_round / t_plain:.1f}"
+        f"json round trip {t_plain * 1e3:.2f} ms, ratio {ratio.text('{:.1f}')}"
     )
     client.close()
     raw.close()
