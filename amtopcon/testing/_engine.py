@@ -247,12 +247,7 @@ class Emulator:
         return _transport.async_client(self, BASE_URL, self._client_settings(overrides))
 
     def handle(
-        self,
-        method: str,
-        path: str,
-        query: Mapping[str, str],
-        headers: Mapping[str, str],
-        body: bytes,
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
     ) -> EmulatorResponse | Drop:
         """Answer one HTTP request (the function is the last segment of `path`).
 
