@@ -28,13 +28,16 @@ from amtopcon._clock import Clock
 from amtopcon._common import counted
 from amtopcon.errors import NotFoundError, ValidationError
 from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message
-from amtopcon.testing import _transport
 from amtopcon.testing._catalog import Catalog, JobScript, StepLike
 from amtopcon.testing._clocks import EmulatorClock, VirtualClock
 from amtopcon.testing._exchange import Drop, EmulatorResponse, RecordedRequest, mask_body, mask_headers, token_hash
 from amtopcon.testing._faults import Faults, error_code_for
 from amtopcon.testing._scheduler import Scheduler, resolve
 from amtopcon.testing._store import MemoryStore, RequestRecord, Store
+from amtopcon.testing._transport import async_client as _async_client
+from amtopcon.testing._transport import async_transport as _async_transport
+from amtopcon.testing._transport import sync_client as _sync_client
+from amtopcon.testing._transport import sync_transport as _sync_transport
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -226,11 +229,11 @@ class Emulator:
 
     def transport(self) -> httpx.MockTransport:
         """An `httpx.MockTransport` for an `httpx.Client` that talks to this emulator."""
-        return _transport.sync_transport(self)
+        return _sync_transport(self)
 
     def async_transport(self) -> httpx.MockTransport:
         """An `httpx.MockTransport` for an `httpx.AsyncClient` that talks to this emulator."""
-        return _transport.async_transport(self)
+        return _async_transport(self)
 
     def client(self, **overrides: Any) -> Client:
         """A `Client` wired to this emulator (no network), logged on as the default user.
@@ -240,11 +243,11 @@ class Emulator:
         The client owns the `httpx.Client` made for it: `close()` (or leaving a `with`
         block) closes it. An `http_client=` you pass is used as given and stays yours to close.
         """
-        return _transport.sync_client(self, BASE_URL, self._client_settings(overrides))
+        return _sync_client(self, BASE_URL, self._client_settings(overrides))
 
     def async_client(self, **overrides: Any) -> AsyncClient:
         """An `AsyncClient` wired to this emulator (see `client()`; `await client.aclose()` closes its pool)."""
-        return _transport.async_client(self, BASE_URL, self._client_settings(overrides))
+        return _async_client(self, BASE_URL, self._client_settings(overrides))
 
     def handle(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
