@@ -29,7 +29,8 @@ from amtopcon._lazy import lazy_attributes
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon.testing._catalog import Catalog, JobScript, Step
     from amtopcon.testing._clocks import DEFAULT_EPOCH, EmulatorClock, SpeedClock, VirtualClock
-    from amtopcon.testing._engine import BASE_URL, Drop, Emulator, EmulatorResponse, RecordedRequest
+    from amtopcon.testing._engine import BASE_URL, Emulator
+    from amtopcon.testing._exchange import Drop, EmulatorResponse, RecordedRequest
     from amtopcon.testing._faults import Fault, Faults
     from amtopcon.testing._server import EmulatorServer, persistent_clock
     from amtopcon.testing._sqlite import SQLiteStore, StoreError
@@ -44,10 +45,10 @@ _LAZY = {
     "SpeedClock": "amtopcon.testing._clocks",
     "VirtualClock": "amtopcon.testing._clocks",
     "BASE_URL": "amtopcon.testing._engine",
-    "Drop": "amtopcon.testing._engine",
+    "Drop": "amtopcon.testing._exchange",
     "Emulator": "amtopcon.testing._engine",
-    "EmulatorResponse": "amtopcon.testing._engine",
-    "RecordedRequest": "amtopcon.testing._engine",
+    "EmulatorResponse": "amtopcon.testing._exchange",
+    "RecordedRequest": "amtopcon.testing._exchange",
     "Fault": "amtopcon.testing._faults",
     "Faults": "amtopcon.testing._faults",
     "EmulatorServer": "amtopcon.testing._server",

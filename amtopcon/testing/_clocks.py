@@ -7,10 +7,14 @@ time line as the emulator. Clock seconds become timestamps through the clock's `
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import heapq
 import itertools
+import sys
 import threading
 import time as _time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -61,12 +65,24 @@ class _Sleeper:
 class _Group:
     """The async sleepers of one event loop, and the one of them that drives the clock."""
 
-    __slots__ = ("driver", "heap", "loop")
+    __slots__ = ("driver", "heap", "loop", "waiting")
 
     def __init__(self, loop: object) -> None:
-        self.loop = loop
+        self.loop = loop  # the asyncio loop, or the trio run's token
         self.heap: list[_Sleeper] = []
         self.driver: _Sleeper | None = None
+        self.waiting: anyio.CancelScope | None = None  # the driver's wait for an idle trio run
+
+    def call_soon(self, callback: Callable[[], None]) -> None:
+        """Run `callback` on the group's event loop, from any thread (nothing when the loop has ended)."""
+        loop = self.loop
+        try:
+            if isinstance(loop, asyncio.AbstractEventLoop):
+                loop.call_soon_threadsafe(callback)
+            else:
+                loop.run_sync_soon(callback)  # type: ignore[attr-defined]
+        except RuntimeError:  # closed loop, or trio.RunFinishedError
+            pass
 
     def earliest(self) -> _Sleeper | None:
         """The pending sleeper that wakes first (drops woken and cancelled ones from the top)."""
@@ -77,13 +93,36 @@ class _Group:
 
 
 def _running_loop() -> object:
-    """The running asyncio loop, or None on another backend (one loop per thread)."""
-    import asyncio
-
+    """The running asyncio loop or trio run (its token), or None outside one (one loop per thread)."""
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
-        return None
+        pass
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            return trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            pass
+    return None
+
+
+def _asyncio_idle(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether every task of `loop` but the running one waits on a future not yet done.
+
+    What trio's `wait_all_tasks_blocked()` knows, asked of asyncio: a task that yielded
+    (`sleep(0)`), was just created, or whose future is done is runnable; so is a callback
+    queued on the loop. A task waiting on real I/O, a real timer or a thread counts as blocked.
+    """
+    if getattr(loop, "_ready", ()):  # callbacks queued to run (asyncio's own loops)
+        return False
+    me = asyncio.current_task(loop)
+    for task in asyncio.all_tasks(loop):
+        if task is not me:
+            waiter = getattr(task, "_fut_waiter", None)
+            if waiter is None or waiter.done():
+                return False
+    return True
 
 
 class VirtualClock(EmulatorClock):
@@ -100,11 +139,11 @@ class VirtualClock(EmulatorClock):
       (a thread's first sleep while other threads exist may wait `thread_grace` real
       seconds for them to join, see below; the clock reads the same afterwards).
     * Async tasks (anyio, on asyncio or trio): the sleepers of one event loop take turns
-      driving it. Once nothing has happened on the clock (no sleep started, ended or
-      woken, no `advance()`) for `idle_checkpoints` trips in a row through the event
-      loop, i.e. the loop has nothing else to run, the clock jumps to the earliest
-      wake-up and the sleepers due wake together. A task still running holds the jump
-      back; a task blocked on real I/O or a real timer does not (the clock jumps
+      driving it. The clock jumps to the earliest wake-up, and the sleepers due wake
+      together, once the event loop says every other task is blocked: trio's
+      `wait_all_tasks_blocked()`, and on asyncio every task waiting on a future that is
+      not done with no callback queued. A task still running holds the jump back; a task
+      blocked on real I/O, a real timer or a worker thread does not (the clock jumps
       without it, as a lone sleep would).
     * Threads (`sleep()`, e.g. a sync `Client` per worker of a thread pool): there is
       no knowing which threads will sleep, so the clock goes by the threads that slept
@@ -117,7 +156,8 @@ class VirtualClock(EmulatorClock):
       threads sleeping side by side overlap, and a thread that sleeps only after the
       others have gone ahead finds the clock moved on.
     * `advance(s)` moves the clock at once and wakes every sleeper that is due (a thread
-      at once, an async sleeper at its loop's next trip).
+      or a task of the calling thread's event loop at once, a task of another thread's
+      loop at that loop's next trip).
 
     Time never goes backwards: a jump only moves to a later wake-up. Threads and each
     event loop's tasks jump separately; the clock is one, so a jump made by one of them
@@ -128,8 +168,8 @@ class VirtualClock(EmulatorClock):
         epoch: the aware datetime of clock second 0 (default 2026-01-05T08:00:00+00:00).
     """
 
-    #: Trips through the event loop with nothing happening on the clock before it jumps.
-    idle_checkpoints: int = 8
+    # Threads are the one place the clock guesses from real time: no scheduler tells when
+    # every thread that will sleep on it is asleep (an event loop does, for its tasks).
     #: Real seconds without a thread starting or ending a sleep before it jumps for them.
     thread_grace: float = 0.02
     #: Real seconds for which a thread that slept on the clock is waited for.
@@ -142,7 +182,6 @@ class VirtualClock(EmulatorClock):
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._seq = itertools.count()
-        self._activity = 0  # bumped whenever a sleep starts, ends or wakes, or the clock moves
         self._active = _time.monotonic()  # real time of the last thread sleep starting or ending
         self._groups: dict[int, _Group] = {}  # the async sleepers, per event-loop thread
         self._threads: list[_Sleeper] = []  # heap of the sleeping threads
@@ -167,7 +206,7 @@ class VirtualClock(EmulatorClock):
     def _jump_to(self, moment: float) -> None:
         """Move the clock to `moment` (never back) and wake the threads due (hold the lock)."""
         self._now = max(self._now, moment)
-        self._activity += 1
+        self._wake_groups()
         woke = False
         heap = self._threads
         while heap and (heap[0].gone or heap[0].woken or heap[0].wake <= self._now):
@@ -196,7 +235,6 @@ class VirtualClock(EmulatorClock):
             if me not in self._thread_seen and (self._thread_seen or threading.active_count() > 1):
                 self._joined = real  # others may be about to sleep too: give them `thread_grace` to join
             self._thread_seen[me] = self._active = real
-            self._activity += 1
             try:
                 self._wait_thread(entry)
             finally:
@@ -205,7 +243,6 @@ class VirtualClock(EmulatorClock):
                     self._waiting.pop(me, None)
                     self._cond.notify_all()  # another thread may have to watch for quiet now
                 self._thread_seen[me] = self._active = _time.monotonic()
-                self._activity += 1
 
     def _wait_thread(self, entry: _Sleeper) -> None:
         """Block until `entry` wakes, jumping the clock when the threads are all waiting or quiet (hold the lock)."""
@@ -261,7 +298,6 @@ class VirtualClock(EmulatorClock):
                 group = self._groups[me] = _Group(loop)
             entry = _Sleeper(self._now + seconds, next(self._seq), anyio.Event())
             heapq.heappush(group.heap, entry)
-            self._activity += 1
         try:
             while not entry.woken:
                 if group.driver is None:
@@ -277,48 +313,70 @@ class VirtualClock(EmulatorClock):
             with self._lock:
                 if not entry.woken:  # cancelled
                     entry.gone = True
-                    self._activity += 1
                 if group.driver is entry:
                     group.driver = None
                 self._hand_over(group, me)
 
     async def _drive(self, group: _Group, me: _Sleeper) -> None:
-        """Wake the group's due sleepers; jump to the earliest once the loop is idle. Returns when `me` is due."""
+        """Jump to the group's earliest wake-up whenever its loop is idle. Returns when `me` is due."""
         import anyio.lowlevel
 
-        idle = 0
-        seen = -1
+        loop = group.loop
         while True:
-            await anyio.lowlevel.checkpoint()
+            if isinstance(loop, asyncio.AbstractEventLoop):
+                await anyio.lowlevel.checkpoint()
+            else:
+                await self._trio_idle(group)
             with self._lock:
                 self._wake_due(group)
                 if me.woken:
                     return
-                if self._activity != seen:
-                    seen, idle = self._activity, 0
-                    continue
-                idle += 1
-                if idle < self.idle_checkpoints:
+                if isinstance(loop, asyncio.AbstractEventLoop) and not _asyncio_idle(loop):
                     continue
                 first = group.earliest()
                 if first is not None:
-                    self._jump_to(first.wake)
-                self._wake_due(group)
+                    self._jump_to(first.wake)  # wakes the due sleepers of this group too
                 if me.woken:
                     return
-                seen, idle = self._activity, 0
+
+    @staticmethod
+    async def _trio_idle(group: _Group) -> None:
+        """Return once every other task of the trio run is blocked, or the driver is woken (`_wake_due`)."""
+        import anyio
+        import trio.testing
+
+        with anyio.CancelScope() as scope:
+            group.waiting = scope
+            try:
+                await trio.testing.wait_all_tasks_blocked()
+            finally:
+                group.waiting = None
+
+    def _wake_groups(self) -> None:
+        """Wake the due async sleepers of every loop: this thread's at once, others' on their loop (hold the lock)."""
+        here = threading.get_ident()
+        for ident, group in self._groups.items():
+            first = group.earliest()
+            if first is None or first.wake > self._now:
+                continue
+            if ident == here and group.loop is _running_loop():
+                self._wake_due(group)
+            else:
+                group.call_soon(functools.partial(self._wake_group, group))
+
+    def _wake_group(self, group: _Group) -> None:
+        with self._lock:
+            self._wake_due(group)
 
     def _wake_due(self, group: _Group) -> None:
         """Wake every sleeper of `group` whose time has come (hold the lock)."""
-        woke = False
         while (first := group.earliest()) is not None and first.wake <= self._now:
             heapq.heappop(group.heap)
             first.woken = True
             if first.event is not None:
                 first.event.set()
-            woke = True
-        if woke:
-            self._activity += 1
+            if first is group.driver and group.waiting is not None:
+                group.waiting.cancel()
 
     def _hand_over(self, group: _Group, ident: int) -> None:
         """Give a driverless group a driver, or forget it once empty (hold the lock)."""

@@ -38,7 +38,7 @@ from amtopcon import _wire
 from amtopcon._constants import DEFAULT_HOST, DEFAULT_PORT
 from amtopcon._version import __version__
 from amtopcon.testing._clocks import SpeedClock
-from amtopcon.testing._engine import Drop
+from amtopcon.testing._exchange import Drop
 from amtopcon.testing._store import Store
 
 __all__ = [
