@@ -121,6 +121,18 @@ def _emulator_client(kwargs: dict[str, Any]) -> Client:
     return client
 
 
+def log_on(client: Client) -> None:
+    """Log on now, as the connector does before its START (it then prints
+    `Authentication successful`); a refusal raises `AuthenticationError`.
+
+    The client otherwise logs on lazily with its first call; this uses its token
+    accessor so that the START that follows reuses the same token.
+    """
+    token = getattr(client, "_token", None)
+    if callable(token):
+        token()
+
+
 def server_label(client: Client) -> str:
     """`scheme://host:port` of the client's base URL, as the job log's Server line shows it."""
     url = client.base_url

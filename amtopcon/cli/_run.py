@@ -24,12 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from amtopcon.cli._errors import ExitNow, Interrupted, UsageError, describe
+from amtopcon.cli._errors import ExitNow, Interrupted, UsageError, describe, maybe_traceback
 from amtopcon.cli._output import (
+    AUTHENTICATED,
     JobInfo,
     Printer,
+    arguments_line,
     completed_line,
     format_job_log,
+    request_received_line,
     result_json,
     started_line,
 )
@@ -145,18 +148,50 @@ def job_info(args: argparse.Namespace, server: str = "") -> JobInfo:
     )
 
 
+def check_start(info: JobInfo, task_id: str | None = None) -> None:
+    """Validate the START as the client will (raises `ValidationError` naming the field),
+    so that bad input sends nothing, not even the Logon that comes before the START."""
+    from amtopcon import TaskValue, _base
+
+    _base.start_request(
+        info.application,
+        info.job,
+        parameters=list(info.parameters),
+        task_values=[TaskValue(n, v) for n, v in info.task_values],
+        run_as=info.run_as,
+        file_name=info.file_name,
+        submit_user=info.submit_user,
+        station=info.station,
+        queue=info.queue,
+        task_id=task_id,
+    )
+
+
 # -- the run
 def run_start(args: argparse.Namespace) -> int:
     """Start the job, wait for its end, print its log; returns the exit code."""
-    from amtopcon.cli._connect import open_client, server_label
+    from amtopcon.cli._connect import log_on, open_client, server_label
 
     info = job_info(args)
     printer = Printer(json_mode=args.json, quiet=args.quiet)
+    printer.line(arguments_line(info))
     client = open_client(args)  # outside the guard: Ctrl+C at a password prompt just ends the command
     try:
         info = attrs.evolve(info, server=server_label(client))
-        with SignalGuard() as guard:
-            return _Run(client, args, info, printer, guard).run()
+        try:
+            check_start(info, args.task_id)  # bad input: no request at all, not even the Logon
+            log_on(client)  # outside the guard too: no job yet
+            printer.line(AUTHENTICATED)
+            with SignalGuard() as guard:
+                return _Run(client, args, info, printer, guard).run()
+        except Exception as exc:
+            # As the connector: the error, then its last line with the code (stdout), so
+            # that OpCon's job output ends the same way whatever happened.
+            code, message = describe(exc)
+            printer.warn(message)
+            maybe_traceback(exc)
+            printer.line(completed_line(code))
+            return code
     finally:
         printer.pause_status()
         client.close()
@@ -177,6 +212,7 @@ class _Run:
         from amtopcon.errors import WaitTimeoutError
 
         info, args = self.info, self.args
+        self.printer.line(request_received_line(info))
         handle = self.client.start(
             info.application,
             info.job,

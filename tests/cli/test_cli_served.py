@@ -106,11 +106,12 @@ def test_done_exits_4_and_prints_the_job_log(url: str, cwd: Path) -> None:
     proc = amtopcon(*creds(url), "-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", cwd=cwd)
     assert proc.returncode == 4, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("Job 'REPORTTEST01' started in AMT Environment : BatchRequestId '")
+    assert lines[1:3] == ["Authentication successful", "Job 'REPORTTEST01' START request received"]
+    assert lines[3].startswith("Job 'REPORTTEST01' started in AMT Environment : BatchrequestId '")
     assert f"Server          : {url.rsplit('/AmtOpConService/', 1)[0]}" in lines
     assert "Completion Code : DONE" in lines
     assert '"Report test 01 is started"' in lines and '"Done"' in lines
-    assert lines[-1] == "amtopcon completed with return code 4"
+    assert lines[-1] == "Connector completed with return code 4"
     assert proc.stderr == ""  # off a terminal: no status line
 
 
@@ -125,7 +126,7 @@ def test_unknown_job_exits_11_with_one_line(url: str, cwd: Path) -> None:
     proc = amtopcon(*creds(url), "-jt", "START", "-an", "DEMO2", "-jn", "NOSUCHJOB", cwd=cwd)
     assert proc.returncode == 11
     assert "unknown application or job" in _one_error_line(proc)
-    assert proc.stdout == ""
+    assert proc.stdout.splitlines()[-1] == "Connector completed with return code 11"
 
 
 def test_bad_password_exits_24_with_one_line(url: str, cwd: Path) -> None:
@@ -182,8 +183,10 @@ def test_signal_mid_job_kills_the_amt_job_and_exits_3(url: str, cwd: Path, signu
         env=_env(),
     )
     try:
-        first = _readline(proc, 30)
-        brid = _brid(first)
+        started = _readline(proc, 30)  # the connector's first lines come at once, each flushed
+        while "started in AMT Environment" not in started and started:
+            started = proc.stdout.readline() if proc.stdout is not None else ""
+        brid = _brid(started)
         time.sleep(0.5)  # now waiting
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=RUN_TIMEOUT)
@@ -193,7 +196,7 @@ def test_signal_mid_job_kills_the_amt_job_and_exits_3(url: str, cwd: Path, signu
             proc.communicate()
     assert proc.returncode == 3, err
     assert "Completion Code : KILLED" in out
-    assert out.splitlines()[-1] == "amtopcon completed with return code 3"
+    assert out.splitlines()[-1] == "Connector completed with return code 3"
     assert f"{signum.name} received: killing AMT job" in err
     with Client(url, username=USER, password=PASSWORD) as client:
         assert client.monitor_job(brid).code == CompletionCode.KILLED
@@ -270,8 +273,8 @@ def test_emulator_run_of_the_readme_command_exits_4_quickly(cwd: Path) -> None:
     )
     assert proc.returncode == 4, proc.stderr
     assert "\"Value test param ['PARAM']\"" in proc.stdout.splitlines()
-    assert proc.stdout.splitlines()[0] == (
-        "Job 'RUN_PARAMETERTESTA' started in AMT Environment : BatchRequestId '2112'"
+    assert proc.stdout.splitlines()[3] == (
+        "Job 'RUN_PARAMETERTESTA' started in AMT Environment : BatchrequestId '2112'"
     )
 
 
