@@ -38,11 +38,12 @@ Exit codes:
            argparse's usual 2 would read as RUNNING)
       70   internal error in amtopcon (a bug: please report it)
       130  a second SIGINT while the job is being killed (exits at once); also Ctrl+C
-           during any other command
+           during any other command (149: a second SIGBREAK, on Windows)
       141  standard output was closed by its reader (`amtopcon messages ID | head`)
       143  a second SIGTERM while the job is being killed (exits at once)
     --timeout reached: the last code observed (for example 2 RUNNING); the job is left
-    running unless --kill-on-timeout. SIGTERM or SIGINT while waiting kills the AMT job,
+    running unless --kill-on-timeout. SIGTERM or SIGINT (on Windows also CTRL_BREAK,
+    as SIGBREAK) while waiting kills the AMT job,
     waits up to 30 s for the kill to land (the KILL call included) and exits with the
     final code (3 KILLED), or, when it is not confirmed in time, says so and exits with
     the last code observed. Both bounds hold even when the server hangs: no call outlasts
@@ -52,6 +53,9 @@ Exit codes:
     down. Every error is one line on standard error (with --json too: standard output
     then stays empty).
 
+Output never fails on a character the console's encoding lacks (a cp1252 pipe on
+Windows): standard output and error replace it with `?` (errors="replace").
+
 Start-up stays light: `--version`, `encode` and `decode` import neither httpx nor cattrs;
 every handler imports what it needs when it runs.
 """
@@ -59,6 +63,7 @@ every handler imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -375,8 +380,41 @@ def _silence_stdout() -> None:
         pass
 
 
+def _replace_unencodable() -> Callable[[], None]:
+    """Standard output and error keep their encoding but replace what it cannot encode
+    (`errors="replace"`: `?` in cp1252), so that one AMT message in a script the console's
+    code page lacks never fails a job run (a Windows pipe is often cp1252). Returns the
+    function that puts the previous error handlers back."""
+    undo: list[tuple[Any, str]] = []
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        errors = getattr(stream, "errors", None)
+        if reconfigure is None or not isinstance(errors, str) or errors in ("replace", "backslashreplace"):
+            continue
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError, TypeError):
+            continue
+        undo.append((stream, errors))
+
+    def restore() -> None:
+        for stream, errors in undo:
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                stream.reconfigure(errors=errors)
+
+    return restore
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (see the module docstring for the table)."""
+    restore_streams = _replace_unencodable()
+    try:
+        return _main(argv)
+    finally:
+        restore_streams()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_legacy_parser() if is_legacy(args_list) else build_parser()
     try:

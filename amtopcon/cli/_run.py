@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
@@ -49,10 +50,21 @@ KILL_GRACE = 30.0
 #: (after --timeout, or when a kill was not confirmed), in seconds.
 LOG_READ_TIMEOUT = 10.0
 
-_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
+def stop_signals() -> tuple[int, ...]:
+    """The signals that stop the wait and kill the AMT job: SIGINT and SIGTERM, and on
+    Windows also SIGBREAK. Windows delivers its console events as signals: CTRL_C_EVENT as
+    SIGINT, CTRL_BREAK_EVENT as SIGBREAK (SIGTERM is never delivered there from outside:
+    ending a process from outside is TerminateProcess, which no handler sees)."""
+    names = ["SIGINT", "SIGTERM"]
+    if sys.platform == "win32":
+        names.append("SIGBREAK")
+    found = (getattr(signal, name, None) for name in names)
+    return tuple(dict.fromkeys(int(s) for s in found if s is not None))
 
 
 def _signal_name(signum: int) -> str:
+    if sys.platform == "win32" and signum == getattr(signal, "SIGBREAK", None):
+        return "SIGBREAK"  # looked up first: a test may stand another number in for it
     try:
         return signal.Signals(signum).name
     except ValueError:
@@ -60,7 +72,8 @@ def _signal_name(signum: int) -> str:
 
 
 class SignalGuard:
-    """SIGINT and SIGTERM handlers for the life of a job run (main thread only).
+    """SIGINT and SIGTERM (and SIGBREAK on Windows) handlers for the life of a job run
+    (main thread only).
 
     Modes: "defer" (during START: remember the signal, act once START has answered),
     "raise" (while waiting: raise `Interrupted` in the main thread at once, so a sleep
@@ -77,7 +90,7 @@ class SignalGuard:
 
     def __enter__(self) -> SignalGuard:
         if threading.current_thread() is threading.main_thread():
-            for signum in _SIGNALS:
+            for signum in stop_signals():
                 with suppress(ValueError, OSError):
                     self._old[signum] = signal.signal(signum, self._handle)
         return self
