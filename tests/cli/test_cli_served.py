@@ -228,10 +228,11 @@ def test_parameters_with_line_breaks_arrive_separately(url: str, cwd: Path) -> N
     assert '"Report test 01 Value param [A=1, B=2]"' in proc.stdout.splitlines()
 
 
-def _connector_config(path: Path, url: str) -> Path:
+def _connector_config(path: Path, url: str, *, debug: str = "OFF") -> Path:
     address = url.split("://", 1)[1].split("/", 1)[0]
     path.write_text(
         "[CONNECTOR]\nNAME=AMT\nSTATUS_CHECK_POLL_INTERVAL=0.2\nSTATUS_CHECK_INITIAL_POLL_DELAY=0.2\n"
+        f"DEBUG={debug}\n"
         f"[AMT BATCH SERVER]\nSERVER_ADDRESS={address}\nSERVER_USE_TLS=False\n"
         f"USER={encode_credential(USER)}\nPASSWORD={encode_credential(PASSWORD)}\n"
     )
@@ -246,6 +247,40 @@ def test_connector_config_sources(url: str, cwd: Path, tmp_path_factory: pytest.
     beat = amtopcon("heartbeat", cwd=cwd)
     assert beat.returncode == 0, beat.stderr
     assert beat.stdout.startswith("up:")
+
+
+def test_debug_on_in_the_connector_config_turns_on_the_debug_log(url: str, cwd: Path) -> None:
+    _connector_config(cwd / "Connector.config", url, debug="ON")
+    proc = amtopcon("-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", cwd=cwd)
+    assert proc.returncode == 4, proc.stderr
+    debug = [line for line in proc.stderr.splitlines() if " DEBUG " in line]
+    assert any(f"DEBUG=ON in {cwd / 'Connector.config'}" in line for line in debug), proc.stderr
+    assert any("/AmtOpConService/Logon -> 200" in line for line in debug), proc.stderr
+    assert any("/AmtOpConService/MonitorJob -> 200" in line for line in debug), proc.stderr
+    assert PASSWORD not in proc.stderr and encode_credential(PASSWORD) not in proc.stderr
+    assert proc.stdout.splitlines()[-1] == "Connector completed with return code 4"  # stdout unchanged
+    _connector_config(cwd / "Connector.config", url, debug="OFF")
+    quiet = amtopcon("-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", cwd=cwd)
+    assert quiet.returncode == 4 and quiet.stderr == ""
+
+
+def test_the_connector_config_beside_the_program(url: str, cwd: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # An installation folder as the connector had: the program, and its Connector.config beside it.
+    install = tmp_path_factory.mktemp("install")
+    program = install / "amtopcon"
+    program.write_text("import sys\nfrom amtopcon.cli import main\nsys.exit(main())\n")
+    _connector_config(install / "Connector.config", url)
+    run = [sys.executable, str(program), "-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01"]
+    proc = subprocess.run(run, capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=cwd, env=_env())
+    assert proc.returncode == 4, proc.stderr
+    assert f"Server          : {url.rsplit('/AmtOpConService/', 1)[0]}" in proc.stdout.splitlines()
+    # The working directory's file comes first.
+    (cwd / "Connector.config").write_text(
+        "[AMT BATCH SERVER]\nSERVER_ADDRESS=127.0.0.1:9\nUSER=x\nPASSWORD=y\n"  # undecodable: exit 64 names it
+    )
+    first = subprocess.run(run, capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=cwd, env=_env())
+    assert first.returncode == 64, first.stderr
+    assert str(cwd / "Connector.config") in first.stderr or "Connector.config" in first.stderr
 
 
 def test_no_wait_then_status_messages_and_kill(url: str, cwd: Path) -> None:
