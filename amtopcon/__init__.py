@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from amtopcon._base import ClientOptions
     from amtopcon._client import Client
     from amtopcon._clock import Clock
+    from amtopcon.criteria import ExitCriteria
     from amtopcon.jobs import AsyncJobHandle, JobHandle
     from amtopcon.models import ActionResult, CompletionCode, JobResult, JobStatus, Message, MessagePage, TaskValue
     from amtopcon.polling import PollPolicy
@@ -36,6 +37,7 @@ _LAZY = {
     "TaskValue": "amtopcon.models",
     "PollPolicy": "amtopcon.polling",
     "Clock": "amtopcon._clock",
+    "ExitCriteria": "amtopcon.criteria",
 }
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "ClientOptions",
     "Clock",
     "CompletionCode",
+    "ExitCriteria",
     "JobHandle",
     "JobResult",
     "JobStatus",

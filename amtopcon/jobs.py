@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from amtopcon._async_client import AsyncClient
     from amtopcon._base import BaseClient
     from amtopcon._client import Client
+    from amtopcon.criteria import ExitCriteria
 
 __all__ = ["AsyncJobHandle", "AsyncJobMethods", "JobHandle", "SyncJobMethods"]
 
@@ -630,6 +631,14 @@ class AsyncJobHandle(_HandleCore):
 # --------------------------------------------------------------------------- client mixins
 
 
+def _criteria(success: ExitCriteria | str | None) -> ExitCriteria | None:
+    if success is None:
+        return None
+    from amtopcon.criteria import ExitCriteria
+
+    return ExitCriteria.coerce(success)
+
+
 class SyncJobMethods:
     """`start`, `job` and `run` of `Client`: the job level."""
 
@@ -706,8 +715,15 @@ class SyncJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         on_status: OnStatus | None = None,
+        success: ExitCriteria | str | None = None,
     ) -> JobResult:
-        """`start(...)` then `wait(timeout, poll, on_status)`: no deadline unless one is given."""
+        """`start(...)` then `wait(timeout, poll, on_status)`: no deadline unless one is given.
+
+        `success` (OpCon's syntax, e.g. `"RG 0-4 OR EQ 99"`, or an `ExitCriteria`): raise
+        `JobFailedError` unless the exit code meets it (`result.raise_for_code(success)`).
+        None (default): never raise because of the job's own code.
+        """
+        criteria = _criteria(success)  # bad text: ValidationError before anything is sent
         handle = self.start(
             application,
             job,
@@ -720,7 +736,8 @@ class SyncJobMethods:
             queue=queue,
             task_id=task_id,
         )
-        return handle.wait(timeout=timeout, poll=poll, on_status=on_status)
+        result = handle.wait(timeout=timeout, poll=poll, on_status=on_status)
+        return result if criteria is None else result.raise_for_code(criteria)
 
 
 class AsyncJobMethods:
@@ -778,8 +795,11 @@ class AsyncJobMethods:
         timeout: float | None = None,  # noqa: ASYNC109 - a deadline on the client's clock
         poll: PollPolicy | None = None,
         on_status: AsyncOnStatus | None = None,
+        success: ExitCriteria | str | None = None,
     ) -> JobResult:
-        """`await start(...)` then `await wait(timeout, poll, on_status)`: no deadline unless one is given."""
+        """`await start(...)` then `await wait(timeout, poll, on_status)`: no deadline unless one is given;
+        `success` as for `Client.run`."""
+        criteria = _criteria(success)  # bad text: ValidationError before anything is sent
         handle = await self.start(
             application,
             job,
@@ -792,4 +812,5 @@ class AsyncJobMethods:
             queue=queue,
             task_id=task_id,
         )
-        return await handle.wait(timeout=timeout, poll=poll, on_status=on_status)
+        result = await handle.wait(timeout=timeout, poll=poll, on_status=on_status)
+        return result if criteria is None else result.raise_for_code(criteria)

@@ -22,8 +22,11 @@ Exit codes:
     A job run (`start`, or the connector form) exits with the AMT completion code of the
     job, as the existing connector does; only 4 (DONE) is success.
       3    KILLED: the job was killed (also after SIGTERM or SIGINT, once the kill landed)
-      4    DONE: the job completed normally (the only success)
-      11   ERROR: the job ended in error; or the application/job is unknown (404
+      4    DONE: the job completed normally (the only success); with --success CRITERIA,
+           any code the criteria accept (e.g. --success "RG 0-4 OR EQ 99"), so that
+           OpCon, which expects 4, sees a success
+      11   ERROR: the job ended in error (also DONE when --success rejects it); or the
+           application/job is unknown (404
            JOB_NOT_FOUND); or the server refused the START (400, or no BatchRequestId)
       12   ABORTED, 99 INVALID_AMT_USER, ...: any other code of the AMT table, as is
       23   WEB_SERVER_ERROR: the server could not be reached, answered 5xx after the
@@ -163,6 +166,17 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected {_checks.seconds_wanted(inclusive=False)}, got {text!r}") from None
 
 
+def _success(text: str) -> Any:
+    """`--success`: OpCon's exit-code syntax (a ValidationError names the bad token)."""
+    from amtopcon.criteria import ExitCriteria
+    from amtopcon.errors import ValidationError
+
+    try:
+        return ExitCriteria.parse(text)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _job_type(text: str) -> str:
     value = text.strip().upper()
     if value != "START":
@@ -249,6 +263,13 @@ def _add_start_options(parser: argparse.ArgumentParser, *, legacy: bool) -> None
         help="stop waiting after this long and exit with the last code seen (the job keeps running)",
     )
     run.add_argument("--kill-on-timeout", action="store_true", help="kill the job when --timeout is reached")
+    run.add_argument(
+        "--success",
+        metavar="CRITERIA",
+        type=_success,
+        help="which completion codes are a success, in OpCon's syntax (e.g. \"RG 0-4 OR EQ 99\"; "
+        "default: only 4); a success exits 4, a failure exits with its code (11 for a DONE that fails)",
+    )
     _add_output_options(run)
 
 

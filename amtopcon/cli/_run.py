@@ -273,7 +273,7 @@ class _Run:
     def _finished(
         self, result: JobResult, note: str | None = None, *, kill_requested: bool = False, timed_out: bool = False
     ) -> int:
-        code = result.exit_code
+        code = self._criteria_code(result)
         p = self.printer
         if p.json_mode:
             p.json(
@@ -290,12 +290,30 @@ class _Run:
         elif p.human:
             p.line(format_job_log(self.info, result.code.name, result.messages, description=result.status.description))
             p.line(completed_line(code))
-        elif not result.succeeded:
+        elif code != 4 and not result.succeeded:  # a failure (a rejected DONE was reported above)
             why = f": {result.status.description}" if result.status.description else ""
             p.warn(
                 f"AMT job {self.info.label} (BatchRequestId {self.info.batch_request_id}) "
-                f"ended {result.code.name} ({code}){why}"
+                f"ended {result.code.name} ({int(result.code)}){why}"
             )
+        return code
+
+    def _criteria_code(self, result: JobResult) -> int:
+        """The exit code: the completion code, or under `--success` 4 for a code the
+        criteria accept and the code itself for one they reject (11 for a rejected DONE)."""
+        from amtopcon.cli._errors import EXIT_ERROR, EXIT_SUCCESS_CODE
+
+        code = result.exit_code
+        criteria = getattr(self.args, "success", None)
+        if criteria is None:
+            return code
+        if criteria.matches(code):
+            if code != EXIT_SUCCESS_CODE:
+                self.printer.note(f"completion code {result.code.name} ({code}) meets --success {criteria}: exit 4")
+            return EXIT_SUCCESS_CODE
+        if code == EXIT_SUCCESS_CODE:
+            self.printer.warn(f"completion code DONE (4) fails --success {criteria}: exit {EXIT_ERROR}")
+            return EXIT_ERROR
         return code
 
     def _messages(self, handle: JobHandle) -> tuple[Message, ...]:

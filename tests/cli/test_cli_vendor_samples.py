@@ -194,3 +194,31 @@ def test_longrunningreport_killed_from_opcon(
         messages="",  # the vendor's sample: an empty job log
         description="Killed by KILL",  # our addition (the server's Description), where the layout allows it
     )
+
+
+# -- --success: the exit code under OpCon's exit-code criteria
+@pytest.mark.parametrize(
+    ("job", "criteria", "code"),
+    [
+        ("ABORTTEST01", None, 12),
+        ("ABORTTEST01", "EQ 4 OR EQ 12", 4),  # accepted: OpCon, which expects 4, sees a success
+        ("ERRORTEST01", "RG 0-4 OR EQ 99", 11),  # rejected: the code itself
+        ("REPORTTEST01", "RG 0-4", 4),
+        ("REPORTTEST01", "EQ 12", 11),  # a rejected DONE exits 11
+    ],
+)
+def test_the_exit_code_under_success_criteria(
+    emulator: Emulator, capsys: pytest.CaptureFixture[str], job: str, criteria: str | None, code: int
+) -> None:
+    argv = ["-jt", "START", "-an", "DEMO2", "-jn", job] + (["--success", criteria] if criteria else [])
+    assert main(argv) == code
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == f"Connector completed with return code {code}"
+
+
+def test_bad_success_criteria_exit_64_naming_the_token(
+    emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", "--success", "EQ 4 OR XX 5"]) == 64
+    assert "'XX'" in capsys.readouterr().err
+    assert emulator.requests == []
