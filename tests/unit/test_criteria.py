@@ -68,7 +68,7 @@ def test_the_canonical_text_and_the_default() -> None:
     ],
 )
 def test_bad_text_is_a_validation_error_naming_the_token(text: str, named: str) -> None:
-    with pytest.raises(ValidationError, match="^criteria: ") as info:
+    with pytest.raises(ValidationError, match=r"^criteria: ") as info:
         ExitCriteria.parse(text)
     assert named in str(info.value)
     assert info.value.field == "criteria"
