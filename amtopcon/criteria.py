@@ -87,7 +87,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         m = _TOKEN.match(text, pos)
         if m is None:  # pragma: no cover - the pattern's last branch takes any non-blank run
-            raise _invalid(f"cannot read {text[pos:pos + 20]!r}")
+            raise _invalid(f"cannot read {text[pos : pos + 20]!r}")
         kind = m.lastgroup or "bad"
         token = m.group(kind)
         if kind == "bad":

@@ -655,6 +655,7 @@ class SyncJobMethods:
         station: str = _wire.DEFAULT_STATION,
         queue: str | None = None,
         task_id: str | None = None,
+        xml_escape: bool = False,
     ) -> JobHandle:
         """START a batch job and return its `JobHandle` (one OpConJobAction call).
 
@@ -669,6 +670,8 @@ class SyncJobMethods:
             station: from where (default OPCON).
             queue: the batch queue (default: the server's).
             task_id: the START's `TaskId` (a UUID; default: a new one).
+            xml_escape: send the parameters' and task values' text with `&`, `<`, `>`, `"`
+                and `'` as XML entities (the ACS plug-in's "Requires XML Escape Sequences").
 
         Raises `JobStartError` when the server answers without starting the job, and
         `StartOutcomeUnknownError` when it may or may not have queued it.
@@ -686,6 +689,7 @@ class SyncJobMethods:
             station=station,
             queue=queue,
             task_id=task_id,
+            xml_escape=xml_escape,
         )
         status = _status_from_action(result, None, application, job)
         return JobHandle(client, result.batch_request_id, status=status)
@@ -712,6 +716,7 @@ class SyncJobMethods:
         station: str = _wire.DEFAULT_STATION,
         queue: str | None = None,
         task_id: str | None = None,
+        xml_escape: bool = False,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         on_status: OnStatus | None = None,
@@ -735,6 +740,7 @@ class SyncJobMethods:
             station=station,
             queue=queue,
             task_id=task_id,
+            xml_escape=xml_escape,
         )
         result = handle.wait(timeout=timeout, poll=poll, on_status=on_status)
         return result if criteria is None else result.raise_for_code(criteria)
@@ -756,6 +762,7 @@ class AsyncJobMethods:
         station: str = _wire.DEFAULT_STATION,
         queue: str | None = None,
         task_id: str | None = None,
+        xml_escape: bool = False,
     ) -> AsyncJobHandle:
         """START a batch job and return its `AsyncJobHandle` (see `Client.start`)."""
         client = cast("AsyncClient", self)
@@ -771,6 +778,7 @@ class AsyncJobMethods:
             station=station,
             queue=queue,
             task_id=task_id,
+            xml_escape=xml_escape,
         )
         status = _status_from_action(result, None, application, job)
         return AsyncJobHandle(client, result.batch_request_id, status=status)
@@ -792,6 +800,7 @@ class AsyncJobMethods:
         station: str = _wire.DEFAULT_STATION,
         queue: str | None = None,
         task_id: str | None = None,
+        xml_escape: bool = False,
         timeout: float | None = None,  # noqa: ASYNC109 - a deadline on the client's clock
         poll: PollPolicy | None = None,
         on_status: AsyncOnStatus | None = None,
@@ -811,6 +820,7 @@ class AsyncJobMethods:
             station=station,
             queue=queue,
             task_id=task_id,
+            xml_escape=xml_escape,
         )
         result = await handle.wait(timeout=timeout, poll=poll, on_status=on_status)
         return result if criteria is None else result.raise_for_code(criteria)

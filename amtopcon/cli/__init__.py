@@ -248,6 +248,12 @@ def _add_start_options(parser: argparse.ArgumentParser, *, legacy: bool) -> None
         help="a task value (repeatable)",
     )
     job.add_argument("-u", "--run-as", metavar="USER", help="the RunAs AMT user (default: the application's)")
+    job.add_argument(
+        "--xml-escape",
+        action="store_true",
+        help="send parameter and task-value text with & < > \" ' as XML entities "
+        '(the ACS plug-in\'s "Requires XML Escape Sequences")',
+    )
     job.add_argument("--submit-user", metavar="USER", default="BATCH", help="who submits (default BATCH)")
     job.add_argument("--station", metavar="STATION", default="OPCON", help="the submitting station (default OPCON)")
     job.add_argument("--queue", metavar="QUEUE", help="the batch queue (default: the server's)")
@@ -264,10 +270,17 @@ def _add_start_options(parser: argparse.ArgumentParser, *, legacy: bool) -> None
     )
     run.add_argument("--kill-on-timeout", action="store_true", help="kill the job when --timeout is reached")
     run.add_argument(
+        "--no-kill",
+        dest="allow_kill",
+        action="store_false",
+        help='never kill the AMT job (the ACS plug-in\'s "Allow Kill Job" off): a signal stops the wait '
+        "and leaves the job running",
+    )
+    run.add_argument(
         "--success",
         metavar="CRITERIA",
         type=_success,
-        help="which completion codes are a success, in OpCon's syntax (e.g. \"RG 0-4 OR EQ 99\"; "
+        help='which completion codes are a success, in OpCon\'s syntax (e.g. "RG 0-4 OR EQ 99"; '
         "default: only 4); a success exits 4, a failure exits with its code (11 for a DONE that fails)",
     )
     _add_output_options(run)

@@ -32,6 +32,7 @@ class JobInfo:
     station: str = "OPCON"
     queue: str | None = None
     batch_request_id: int | None = None
+    xml_escape: bool = False
 
     @property
     def label(self) -> str:

@@ -50,6 +50,7 @@ KILL_GRACE = 30.0
 #: (after --timeout, or when a kill was not confirmed), in seconds.
 LOG_READ_TIMEOUT = 10.0
 
+
 def stop_signals() -> tuple[int, ...]:
     """The signals that stop the wait and kill the AMT job: SIGINT and SIGTERM, and on
     Windows also SIGBREAK. Windows delivers its console events as signals: CTRL_C_EVENT as
@@ -147,6 +148,8 @@ def job_info(args: argparse.Namespace, server: str = "") -> JobInfo:
         raise UsageError("-an/--application is required")
     if not args.job and not args.file_name:
         raise UsageError("give -jn/--job or -fn/--file-name")
+    if getattr(args, "kill_on_timeout", False) and not getattr(args, "allow_kill", True):
+        raise UsageError("--kill-on-timeout and --no-kill contradict each other")
     return JobInfo(
         server=server,
         application=args.application,
@@ -158,6 +161,7 @@ def job_info(args: argparse.Namespace, server: str = "") -> JobInfo:
         submit_user=args.submit_user,
         station=args.station,
         queue=args.queue or None,
+        xml_escape=bool(getattr(args, "xml_escape", False)),
     )
 
 
@@ -177,6 +181,7 @@ def check_start(info: JobInfo, task_id: str | None = None) -> None:
         station=info.station,
         queue=info.queue,
         task_id=task_id,
+        xml_escape=info.xml_escape,
     )
 
 
@@ -237,6 +242,7 @@ class _Run:
             station=info.station,
             queue=info.queue,
             task_id=args.task_id,
+            xml_escape=info.xml_escape,
         )
         brid = handle.batch_request_id
         self.info = info = attrs.evolve(info, batch_request_id=brid)
@@ -254,6 +260,12 @@ class _Run:
             result = handle.wait(timeout=args.timeout, on_status=on_status)
         except Interrupted as intr:
             self.printer.pause_status()
+            if not getattr(args, "allow_kill", True):
+                self.guard.exit_mode()
+                return self._unfinished(
+                    handle,
+                    f"{_signal_name(intr.signum)} received; --no-kill: AMT job BatchRequestId {brid} is left running",
+                )
             return self._kill(handle, f"{_signal_name(intr.signum)} received")
         except WaitTimeoutError:
             self.printer.pause_status()

@@ -216,9 +216,52 @@ def test_the_exit_code_under_success_criteria(
     assert out.splitlines()[-1] == f"Connector completed with return code {code}"
 
 
-def test_bad_success_criteria_exit_64_naming_the_token(
-    emulator: Emulator, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_success_criteria_exit_64_naming_the_token(emulator: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", "--success", "EQ 4 OR XX 5"]) == 64
     assert "'XX'" in capsys.readouterr().err
     assert emulator.requests == []
+
+
+# -- ACS parity: "Requires XML Escape Sequences"
+def test_xml_escape_in_the_sdk_and_the_cli(emulator: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+    from amtopcon.errors import ValidationError
+
+    with emulator.client() as client:
+        client.start("DEMO2", "REPORTTEST01", parameters=["A<B & 'C'"], task_values={"T": '"x">y'}, xml_escape=True)
+        client.start("DEMO2", "REPORTTEST01", parameters=["A<B"])  # off by default
+        with pytest.raises(ValidationError, match="xml_escape"):
+            client.start("DEMO2", "REPORTTEST01", xml_escape="yes")  # type: ignore[arg-type]
+    starts = [r.body for r in emulator.requests if r.function == _wire.JOB_ACTION]
+    assert starts[0][_wire.F_PARAMETERS] == ["A&lt;B &amp; &apos;C&apos;"]
+    assert starts[0][_wire.F_TASK_VALUES] == [{_wire.F_NAME: "T", _wire.F_VALUE: "&quot;x&quot;&gt;y"}]
+    assert starts[1][_wire.F_PARAMETERS] == ["A<B"]
+    assert main(["-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", "-pa", "a&b", "--xml-escape"]) == 4
+    last = [r.body for r in emulator.requests if r.function == _wire.JOB_ACTION][-1]
+    assert last[_wire.F_PARAMETERS] == ["a&amp;b"]
+    assert '"Report test 01 Value param [a&amp;b]"' in capsys.readouterr().out
+
+
+# -- ACS parity: "Allow Kill Job" off
+def test_no_kill_leaves_the_job_running_on_a_signal(
+    emulator: Emulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transport = emulator.transport()
+    fired: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/" + _wire.MONITOR_JOB) and not fired:
+            fired.append(request)
+            signal.raise_signal(signal.SIGTERM)
+        return transport.handle_request(request)
+
+    def open_client(args: object) -> object:
+        return emulator.client(http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+
+    monkeypatch.setattr(_connect, "open_client", open_client)
+    code = main(["-jt", "START", "-an", "DEMO2", "-jn", "LONGRUNNINGREPORT", "--no-kill"])
+    captured = capsys.readouterr()
+    assert code in (1, 2)  # the last code seen: QUEUED or RUNNING
+    assert "--no-kill: AMT job BatchRequestId 2112 is left running" in captured.err
+    assert not any(r.body and r.body.get(_wire.F_ACTION) == "KILL" for r in emulator.requests)
+    assert captured.out.splitlines()[-1] == f"Connector completed with return code {code}"
+    assert main(["-jt", "START", "-an", "DEMO2", "-jn", "X", "--no-kill", "--kill-on-timeout", "--timeout", "5"]) == 64

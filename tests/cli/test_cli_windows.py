@@ -57,7 +57,7 @@ def test_a_strict_cp1252_stdout_in_process(emulator: Emulator, monkeypatch: pyte
     assert code == 4
     assert stdout.errors == "strict"  # put back once the command returns
     lines = raw.getvalue().decode("cp1252").splitlines()
-    assert lines[0] == "Arguments : -jt START -an DEMO2 -jn REPORTTEST01 -pa \"????? ?? ?\""
+    assert lines[0] == 'Arguments : -jt START -an DEMO2 -jn REPORTTEST01 -pa "????? ?? ?"'
     assert lines[-1] == "Connector completed with return code 4"
 
 
