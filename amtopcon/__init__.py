@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from amtopcon._core.settings import ClientOptions
     from amtopcon._sync.client import Client
     from amtopcon._sync.jobs import JobHandle
+    from amtopcon.criteria import ExitCriteria
     from amtopcon.models import ActionResult, CompletionCode, JobResult, JobStatus, Message, MessagePage, TaskValue
     from amtopcon.polling import PollPolicy
 
@@ -37,6 +38,7 @@ _LAZY = {
     "TaskValue": "amtopcon.models",
     "PollPolicy": "amtopcon.polling",
     "Clock": "amtopcon._clock",
+    "ExitCriteria": "amtopcon.criteria",
 }
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "ClientOptions",
     "Clock",
     "CompletionCode",
+    "ExitCriteria",
     "JobHandle",
     "JobResult",
     "JobStatus",

@@ -13,6 +13,8 @@ import base64
 import binascii
 import os
 import re
+import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ __all__ = [
     "EnvConfig",
     "decode_credential",
     "encode_credential",
+    "find_connector_config",
     "read_connector_config",
     "read_env",
 ]
@@ -221,6 +224,49 @@ def read_connector_config(path: str | os.PathLike[str]) -> ConnectorConfig:
         initial_poll_delay=seconds["STATUS_CHECK_INITIAL_POLL_DELAY"],
         debug=debug,
     )
+
+
+CONNECTOR_CONFIG_NAME = "Connector.config"
+
+
+def program_dir(argv0: str | None = None) -> Path | None:
+    """The folder of the running program, where the connector keeps its `Connector.config`:
+    the frozen executable's folder, else that of `sys.argv[0]` (the `amtopcon` script or
+    `amtopcon.exe`, as invoked; a bare name is looked up on PATH). None under
+    `python -m amtopcon` or `-c`, which have no program file of their own."""
+    if argv0 is None:
+        if getattr(sys, "frozen", False):
+            return Path(sys.executable).absolute().parent
+        argv0 = sys.argv[0] if sys.argv else ""
+    if not argv0 or argv0 in ("-c", "-m") or Path(argv0).name == "__main__.py":
+        return None
+    path = Path(argv0)
+    if path.parent == Path() and not path.is_file():
+        found = shutil.which(argv0)
+        if found is None:
+            return None
+        path = Path(found)
+    return path.absolute().parent
+
+
+def find_connector_config(
+    name: str = CONNECTOR_CONFIG_NAME, *, cwd: str | os.PathLike[str] | None = None, argv0: str | None = None
+) -> Path | None:
+    """The `Connector.config` the command line uses when none is named, or None.
+
+    The order: the working directory first (`./Connector.config`), then the program's
+    folder (`program_dir()`: beside the `amtopcon` executable, where the connector kept
+    its file). The first file that exists wins.
+    """
+    folders = [Path.cwd() if cwd is None else Path(cwd)]
+    beside = program_dir(argv0)
+    if beside is not None:
+        folders.append(beside)
+    for folder in folders:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 @attrs.frozen

@@ -9,13 +9,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from amtopcon import _validate
 from amtopcon._logging import logger
 from amtopcon.errors import JobFailedError, MissingDependencyError, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon.criteria import ExitCriteria
 
 __all__ = [
     "ActionResult",
@@ -386,12 +389,25 @@ class JobResult(_Serializable):
         except TypeError:  # one naive, one aware: no honest answer
             return None
 
-    def raise_for_code(self) -> JobResult:
-        """Raise `JobFailedError` unless the job ended DONE; return self otherwise."""
-        if not self.succeeded:
+    def raise_for_code(self, criteria: ExitCriteria | str | None = None) -> JobResult:
+        """Raise `JobFailedError` unless the job ended DONE; return self otherwise.
+
+        Args:
+            criteria: which exit codes are a success instead, in OpCon's syntax
+                (`"RG 0-4 OR EQ 99"`, or an `ExitCriteria`); bad text raises
+                `ValidationError` naming the token. None: only DONE (4).
+        """
+        if criteria is None:
+            ok, rule = self.succeeded, ""
+        else:
+            from amtopcon.criteria import ExitCriteria
+
+            parsed = ExitCriteria.coerce(criteria)
+            ok, rule = parsed.matches(self.exit_code), f" (success: {parsed})"
+        if not ok:
             why = f": {self.status.description}" if self.status.description else ""
             raise JobFailedError(
-                f"AMT job {self.status.batch_request_id} ended {self.code.name} ({int(self.code)}){why}",
+                f"AMT job {self.status.batch_request_id} ended {self.code.name} ({int(self.code)}){why}{rule}",
                 result=self,
             )
         return self

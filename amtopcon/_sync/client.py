@@ -24,6 +24,7 @@ from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, Verif
 from amtopcon._core.watch import OnStatus, TaskValuesArg, status_from_action
 from amtopcon._wire.requests import action_wire_request, target_of
 from amtopcon._wire.responses import accepted_after_retry
+from amtopcon.criteria import ExitCriteria
 from amtopcon.errors import AmtOpConError, ValidationError
 from amtopcon.models import ActionResult, JobResult, JobStatus, MessagePage
 from amtopcon.polling import PollPolicy
@@ -291,6 +292,16 @@ class Client(BaseClient):
         except AmtOpConError:
             return False
 
+    def logon(self) -> None:
+        """Log on now and keep the token for the calls that follow (a client otherwise logs
+        on lazily at its first call); nothing is sent when it holds a token already.
+
+        Raises:
+            AuthenticationError: the credentials were refused.
+            ValidationError: the client has no username or password.
+        """
+        self._token()
+
     # -- the job level
 
     def start(
@@ -306,6 +317,7 @@ class Client(BaseClient):
         station: str = _wire.DEFAULT_STATION,
         queue: str | None = None,
         task_id: str | None = None,
+        xml_escape: bool = False,
     ) -> JobHandle:
         """START a batch job and return its `JobHandle` (one OpConJobAction call).
 
@@ -320,6 +332,8 @@ class Client(BaseClient):
             station: from where (default OPCON).
             queue: the batch queue (default: the server's).
             task_id: the START's `TaskId` (a UUID; default: a new one).
+            xml_escape: send the parameters' and task values' text with `&`, `<`, `>`, `"`
+                and `'` as XML entities (the ACS plug-in's "Requires XML Escape Sequences").
 
         Raises `JobStartError` when the server answers without starting the job, and
         `StartOutcomeUnknownError` when it may or may not have queued it.
@@ -336,6 +350,7 @@ class Client(BaseClient):
             station=station,
             queue=queue,
             task_id=task_id,
+            xml_escape=xml_escape,
         )
         status = status_from_action(result, None, application, job)
         return JobHandle(self, result.batch_request_id, status=status)
@@ -362,11 +377,19 @@ class Client(BaseClient):
         station: str = _wire.DEFAULT_STATION,
         queue: str | None = None,
         task_id: str | None = None,
+        xml_escape: bool = False,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         on_status: OnStatus | None = None,
+        success: ExitCriteria | str | None = None,
     ) -> JobResult:
-        """`start(...)` then `wait(timeout, poll, on_status)` on its handle: no deadline unless one is given."""
+        """`start(...)` then `wait(timeout, poll, on_status)` on its handle: no deadline unless one is given.
+
+        `success` (OpCon's syntax, e.g. `"RG 0-4 OR EQ 99"`, or an `ExitCriteria`): raise
+        `JobFailedError` unless the exit code meets it (`result.raise_for_code(success)`).
+        None (default): never raise because of the job's own code.
+        """
+        criteria = None if success is None else ExitCriteria.coerce(success)  # checked before anything is sent
         handle = self.start(
             application,
             job,
@@ -378,5 +401,7 @@ class Client(BaseClient):
             station=station,
             queue=queue,
             task_id=task_id,
+            xml_escape=xml_escape,
         )
-        return handle.wait(timeout=timeout, poll=poll, on_status=on_status)
+        result = handle.wait(timeout=timeout, poll=poll, on_status=on_status)
+        return result if criteria is None else result.raise_for_code(criteria)

@@ -265,9 +265,21 @@ def start_request(
     station: str = DEFAULT_STATION,
     queue: str | None = None,
     task_id: str | None = None,
+    xml_escape: bool = False,
 ) -> StartRequest:
-    """Validate START arguments into a `StartRequest` (the TaskId is made here, once)."""
+    """Validate START arguments into a `StartRequest` (the TaskId is made here, once).
+
+    `xml_escape`: the parameters' and the task values' text is sent with `&`, `<`, `>`,
+    `"` and `'` as XML entities (the ACS plug-in's "Requires XML Escape Sequences"), for
+    servers that embed them in XML; the limits apply to the escaped text.
+    """
+    if not isinstance(xml_escape, bool):
+        raise ValidationError(f"xml_escape: expected True or False, got {xml_escape!r}", field="xml_escape")
     params = () if parameters is None else validate_parameters(parameters)
+    values = task_values_from(task_values)
+    if xml_escape:
+        params = validate_parameters([escape_xml(p) for p in params])
+        values = tuple(attrs.evolve(tv, value=escape_xml(tv.value)) for tv in values)
     kwargs: dict[str, Any] = {}
     if task_id is not None:
         kwargs["task_id"] = validate_task_id(task_id)
@@ -280,14 +292,21 @@ def start_request(
         station=station,
         queue=queue,
         parameters=tuple(params),
-        task_values=task_values_from(task_values),
+        task_values=values,
         **kwargs,
     ).validate()
 
 
 _START_OPTIONS: frozenset[str] = frozenset(
-    {"parameters", "task_values", "run_as", "file_name", "submit_user", "station", "queue", "task_id"}
+    {"parameters", "task_values", "run_as", "file_name", "submit_user", "station", "queue", "task_id", "xml_escape"}
 )
+
+
+def escape_xml(text: str) -> str:
+    """`&`, `<`, `>`, `"` and `'` as XML entities (`xml_escape=True`)."""
+    from xml.sax.saxutils import escape
+
+    return escape(text, {'"': "&quot;", "'": "&apos;"})
 
 
 def action_wire_request(

@@ -4,6 +4,7 @@ and mapping error answers to the typed exceptions. No I/O."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -105,7 +106,23 @@ def parse_logon(data: Any, *, status_code: int | None = None, request_id: str | 
         return token
 
     result: str = _wrap(LOGON, read, data, status_code, request_id)
+    if _HEADER_VALUE.fullmatch(result) is None:
+        # Sent back as the X-AMT-LogonToken header on every call: a token that cannot be a
+        # header value would fail each later call inside httpx. The body is not quoted: it
+        # holds the token, a secret.
+        raise InvalidResponseError(
+            f"{LOGON} answer does not match the contract: {F_TOKEN}: not a valid header value "
+            "(printable ASCII without leading or trailing blanks)",
+            status_code=status_code,
+            request_id=request_id,
+            body="",
+        )
     return result
+
+
+#: What a logon token must be to travel as an HTTP header value: printable ASCII, blanks
+#: only inside (no CR, LF, NUL or other control characters, nothing outside ASCII).
+_HEADER_VALUE: Final = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
 
 
 def parse_heartbeat(data: Any) -> bool:

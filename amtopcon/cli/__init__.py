@@ -22,8 +22,11 @@ Exit codes:
     A job run (`start`, or the connector form) exits with the AMT completion code of the
     job, as the existing connector does; only 4 (DONE) is success.
       3    KILLED: the job was killed (also after SIGTERM or SIGINT, once the kill landed)
-      4    DONE: the job completed normally (the only success)
-      11   ERROR: the job ended in error; or the application/job is unknown (404
+      4    DONE: the job completed normally (the only success); with --success CRITERIA,
+           any code the criteria accept (e.g. --success "RG 0-4 OR EQ 99"), so that
+           OpCon, which expects 4, sees a success
+      11   ERROR: the job ended in error (also DONE when --success rejects it); or the
+           application/job is unknown (404
            JOB_NOT_FOUND); or the server refused the START (400, or no BatchRequestId)
       12   ABORTED, 99 INVALID_AMT_USER, ...: any other code of the AMT table, as is
       23   WEB_SERVER_ERROR: the server could not be reached, answered 5xx after the
@@ -38,11 +41,12 @@ Exit codes:
            argparse's usual 2 would read as RUNNING)
       70   internal error in amtopcon (a bug: please report it)
       130  a second SIGINT while the job is being killed (exits at once); also Ctrl+C
-           during any other command
+           during any other command (149: a second SIGBREAK, on Windows)
       141  standard output was closed by its reader (`amtopcon messages ID | head`)
       143  a second SIGTERM while the job is being killed (exits at once)
     --timeout reached: the last code observed (for example 2 RUNNING); the job is left
-    running unless --kill-on-timeout. SIGTERM or SIGINT while waiting kills the AMT job,
+    running unless --kill-on-timeout. SIGTERM or SIGINT (on Windows also CTRL_BREAK,
+    as SIGBREAK) while waiting kills the AMT job,
     waits up to 30 s for the kill to land (the KILL call included) and exits with the
     final code (3 KILLED), or, when it is not confirmed in time, says so and exits with
     the last code observed. Both bounds hold even when the server hangs: no call outlasts
@@ -52,6 +56,9 @@ Exit codes:
     down. Every error is one line on standard error (with --json too: standard output
     then stays empty).
 
+Output never fails on a character the console's encoding lacks (a cp1252 pipe on
+Windows): standard output and error replace it with `?` (errors="replace").
+
 Start-up stays light: `--version`, `encode` and `decode` import neither httpx nor cattrs;
 every handler imports what it needs when it runs.
 """
@@ -59,6 +66,7 @@ every handler imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -159,6 +167,17 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
 
 
+def _success(text: str) -> Any:
+    """`--success`: OpCon's exit-code syntax (a ValidationError names the bad token)."""
+    from amtopcon.criteria import ExitCriteria
+    from amtopcon.errors import ValidationError
+
+    try:
+        return ExitCriteria.parse(text)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _job_type(text: str) -> str:
     value = text.strip().upper()
     if value != "START":
@@ -230,6 +249,12 @@ def _add_start_options(parser: argparse.ArgumentParser, *, legacy: bool) -> None
         help="a task value (repeatable)",
     )
     job.add_argument("-u", "--run-as", metavar="USER", help="the RunAs AMT user (default: the application's)")
+    job.add_argument(
+        "--xml-escape",
+        action="store_true",
+        help="send parameter and task-value text with & < > \" ' as XML entities "
+        '(the ACS plug-in\'s "Requires XML Escape Sequences")',
+    )
     job.add_argument("--submit-user", metavar="USER", default="BATCH", help="who submits (default BATCH)")
     job.add_argument("--station", metavar="STATION", default="OPCON", help="the submitting station (default OPCON)")
     job.add_argument("--queue", metavar="QUEUE", help="the batch queue (default: the server's)")
@@ -245,6 +270,20 @@ def _add_start_options(parser: argparse.ArgumentParser, *, legacy: bool) -> None
         help="stop waiting after this long and exit with the last code seen (the job keeps running)",
     )
     run.add_argument("--kill-on-timeout", action="store_true", help="kill the job when --timeout is reached")
+    run.add_argument(
+        "--no-kill",
+        dest="allow_kill",
+        action="store_false",
+        help='never kill the AMT job (the ACS plug-in\'s "Allow Kill Job" off): a signal stops the wait '
+        "and leaves the job running",
+    )
+    run.add_argument(
+        "--success",
+        metavar="CRITERIA",
+        type=_success,
+        help='which completion codes are a success, in OpCon\'s syntax (e.g. "RG 0-4 OR EQ 99"; '
+        "default: only 4); a success exits 4, a failure exits with its code (11 for a DONE that fails)",
+    )
     _add_output_options(run)
 
 
@@ -376,8 +415,41 @@ def _silence_stdout() -> None:
         pass
 
 
+def _replace_unencodable() -> Callable[[], None]:
+    """Standard output and error keep their encoding but replace what it cannot encode
+    (`errors="replace"`: `?` in cp1252), so that one AMT message in a script the console's
+    code page lacks never fails a job run (a Windows pipe is often cp1252). Returns the
+    function that puts the previous error handlers back."""
+    undo: list[tuple[Any, str]] = []
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        errors = getattr(stream, "errors", None)
+        if reconfigure is None or not isinstance(errors, str) or errors in ("replace", "backslashreplace"):
+            continue
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError, TypeError):
+            continue
+        undo.append((stream, errors))
+
+    def restore() -> None:
+        for stream, errors in undo:
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                stream.reconfigure(errors=errors)
+
+    return restore
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (see the module docstring for the table)."""
+    restore_streams = _replace_unencodable()
+    try:
+        return _main(argv)
+    finally:
+        restore_streams()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_legacy_parser() if is_legacy(args_list) else build_parser()
     try:

@@ -87,11 +87,11 @@ def _action(args: argparse.Namespace, action: str) -> int:
         handle = client.job(args.batch_request_id)
         accepted = handle.stop() if action == "STOP" else handle.kill()
         if accepted:
-            print(f"{action} accepted for BatchRequestId '{args.batch_request_id}'", flush=True)
+            print(f"{action} accepted for BatchrequestId '{args.batch_request_id}'", flush=True)
         else:
             status = client.monitor_job(args.batch_request_id)
             print(
-                f"BatchRequestId '{args.batch_request_id}' had already ended: "
+                f"BatchrequestId '{args.batch_request_id}' had already ended: "
                 f"{status.code.name} ({int(status.code)}); nothing to {action.lower()}",
                 flush=True,
             )

@@ -2,7 +2,8 @@
 
 `--emulator` (alone) runs the built-in emulator in process. Otherwise the first source
 that exists supplies every setting: `--base-url` with `--user` and a password;
-`--config FILE`; `./Connector.config`; the `AMTOPCON_*` environment variables.
+`--config FILE`; a `Connector.config` in the working directory, else beside the program
+(`amtopcon.config.find_connector_config`); the `AMTOPCON_*` environment variables.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import argparse
 import getpass
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amtopcon.cli import _errors
 from amtopcon.cli._errors import UsageError
+from amtopcon.config import find_connector_config
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon import Client
@@ -28,7 +29,7 @@ DEFAULT_CONFIG = "Connector.config"
 
 NO_SOURCE = (
     "no connection settings: pass --base-url URL --user USER (password: --password, AMTOPCON_PASSWORD or a prompt), "
-    "or --config Connector.config, or put a Connector.config in the current directory, "
+    "or --config Connector.config, or put a Connector.config in the current directory or beside the program, "
     "or set AMTOPCON_BASE_URL, AMTOPCON_USER and AMTOPCON_PASSWORD, or try --emulator"
 )
 
@@ -83,7 +84,7 @@ def source_of(args: argparse.Namespace, environ: Any = None) -> str:
         raise UsageError("--user and --password go with --base-url")
     if _opt(args, "config"):
         return "config"
-    if Path(DEFAULT_CONFIG).is_file():
+    if find_connector_config() is not None:
         return "./config"
     if (env.get("AMTOPCON_BASE_URL") or "").strip() or (env.get("AMTOPCON_SERVER_ADDRESS") or "").strip():
         return "env"
@@ -103,14 +104,24 @@ def open_client(args: argparse.Namespace) -> Client:
         if source == "arguments":
             url, user = str(args.base_url), str(args.user)
             client = Client(url, username=user, password=_password(args, url, user), **kwargs)
-        elif source == "config":
-            client = Client.from_connector_config(str(args.config), **kwargs)
-        elif source == "./config":
-            client = Client.from_connector_config(DEFAULT_CONFIG, **kwargs)
+        elif source in ("config", "./config"):
+            path = str(args.config) if source == "config" else str(find_connector_config() or DEFAULT_CONFIG)
+            client = Client.from_connector_config(path, **kwargs)
+            _apply_debug(path)
         else:
             client = Client.from_env(**kwargs)
     _errors.current_server = client.base_url
     return client
+
+
+def _apply_debug(path: str) -> None:
+    """`DEBUG=ON` in the file's [CONNECTOR] section turns on the debug log on standard
+    error, as in the connector (an `AMTOPCON_LOG` setting wins)."""
+    from amtopcon.cli import _logging
+    from amtopcon.config import read_connector_config
+
+    if read_connector_config(path).debug:
+        _logging.enable_debug(f"DEBUG=ON in {path}")
 
 
 def _emulator_client(kwargs: dict[str, Any]) -> Client:
@@ -119,6 +130,15 @@ def _emulator_client(kwargs: dict[str, Any]) -> Client:
     emulator = Emulator(clock=SpeedClock(EMULATOR_SPEED))
     client: Client = emulator.client(**kwargs)
     return client
+
+
+def log_on(client: Client) -> None:
+    """Log on now, as the connector does before its START (it then prints
+    `Authentication successful`); a refusal raises `AuthenticationError`.
+
+    The START that follows reuses the token.
+    """
+    client.logon()
 
 
 def server_label(client: Client) -> str:

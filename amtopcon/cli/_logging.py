@@ -81,6 +81,7 @@ def setup_logging(*, quiet: bool, verbose: bool = False) -> Callable[[], None]:
     Otherwise `AMTOPCON_LOG=debug|info|warning` keeps the library's own logging set-up
     (its `warnings` are still one line each). Returns the function that undoes it all.
     """
+    global _handler
     undo_warnings = _warnings_as_lines(quiet=quiet)
     logger = logging.getLogger("amtopcon")
     level = logger.level
@@ -93,10 +94,34 @@ def setup_logging(*, quiet: bool, verbose: bool = False) -> Callable[[], None]:
     else:
         handler = _StderrHandler(level=logging.ERROR if quiet else logging.WARNING)
     logger.addHandler(handler)
+    _handler = handler
 
     def undo() -> None:
+        global _handler
         logger.removeHandler(handler)
         logger.setLevel(level)
+        if _handler is handler:
+            _handler = None
         undo_warnings()
 
     return undo
+
+
+#: The handler `setup_logging` installed (None when `AMTOPCON_LOG` keeps the library's own).
+_handler: _StderrHandler | None = None
+
+
+def enable_debug(reason: str) -> bool:
+    """Every record from DEBUG up, timestamped, on standard error, through the handler
+    `setup_logging` installed (`DEBUG=ON` in a Connector.config). Not with `AMTOPCON_LOG`,
+    `--quiet` or `--json` (the command line's own choice wins). Returns True when it was
+    turned on."""
+    handler = _handler
+    if handler is None or handler.level > logging.WARNING:  # AMTOPCON_LOG, or --quiet / --json
+        return False
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter(VERBOSE_FORMAT))
+    logger = logging.getLogger("amtopcon")
+    logger.setLevel(logging.DEBUG)
+    logger.debug("debug log on (%s)", reason)
+    return True

@@ -32,6 +32,7 @@ class JobInfo:
     station: str = "OPCON"
     queue: str | None = None
     batch_request_id: int | None = None
+    xml_escape: bool = False
 
     @property
     def label(self) -> str:
@@ -79,8 +80,6 @@ def format_job_log(
     lines += _field("Parameters", list(info.parameters))
     if info.task_values:
         lines += _field("Task Values", [f"{n}={v}" for n, v in info.task_values])
-    if info.batch_request_id is not None:
-        lines += _field("BatchRequestId", str(info.batch_request_id))
     lines += [RULE]
     lines += _field("Completion Code", code_name)
     if description:
@@ -91,15 +90,51 @@ def format_job_log(
     return "\n".join(lines)
 
 
+# -- the connector's own lines, in the order it prints them (vendor-samples.md): its
+# arguments, AUTHENTICATED, request_received_line, started_line, the job log, completed_line.
+# Spelling as the connector's, `BatchrequestId` included: OpCon text rules and operators'
+# greps match these lines.
+
+#: Printed once the Logon has succeeded, before the START is sent.
+AUTHENTICATED = "Authentication successful"
+
+
+def arguments_line(info: JobInfo) -> str:
+    """The connector's first line: the job's arguments in its own flags (connection
+    options, and so any password, are never part of it); quoted as a Windows command line."""
+    import subprocess  # list2cmdline: the quoting of the Windows command line the agent used
+
+    tokens = ["-jt", "START", "-an", info.application]
+    if info.job:
+        tokens += ["-jn", info.job]
+    if info.file_name:
+        tokens += ["-fn", info.file_name]
+    for parameter in info.parameters:
+        tokens += ["-pa", parameter]
+    for name, value in info.task_values:
+        tokens += ["-tv", f"{name}={value}"]
+    if info.run_as:
+        tokens += ["-u", info.run_as]
+    return f"Arguments : {subprocess.list2cmdline(tokens)}"
+
+
+def _what(info: JobInfo) -> str:
+    return "Job" if info.job else "Script"
+
+
+def request_received_line(info: JobInfo) -> str:
+    """The connector's line before it sends the START."""
+    return f"{_what(info)} '{info.label}' START request received"
+
+
 def started_line(info: JobInfo, batch_request_id: int) -> str:
-    """The connector's line once START has answered."""
-    what = "Job" if info.job else "Script"
-    return f"{what} '{info.label}' started in AMT Environment : BatchRequestId '{batch_request_id}'"
+    """The connector's line once START has answered (its spelling: `BatchrequestId`)."""
+    return f"{_what(info)} '{info.label}' started in AMT Environment : BatchrequestId '{batch_request_id}'"
 
 
 def completed_line(code: int) -> str:
     """The last line of a job run, as the connector ends it."""
-    return f"amtopcon completed with return code {code}"
+    return f"Connector completed with return code {code}"
 
 
 def result_json(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
@@ -24,12 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from amtopcon.cli._errors import ExitNow, Interrupted, UsageError, describe
+from amtopcon.cli._errors import ExitNow, Interrupted, UsageError, describe, maybe_traceback
 from amtopcon.cli._output import (
+    AUTHENTICATED,
     JobInfo,
     Printer,
+    arguments_line,
     completed_line,
     format_job_log,
+    request_received_line,
     result_json,
     started_line,
 )
@@ -46,10 +50,22 @@ KILL_GRACE = 30.0
 #: (after --timeout, or when a kill was not confirmed), in seconds.
 LOG_READ_TIMEOUT = 10.0
 
-_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
+
+def stop_signals() -> tuple[int, ...]:
+    """The signals that stop the wait and kill the AMT job: SIGINT and SIGTERM, and on
+    Windows also SIGBREAK. Windows delivers its console events as signals: CTRL_C_EVENT as
+    SIGINT, CTRL_BREAK_EVENT as SIGBREAK (SIGTERM is never delivered there from outside:
+    ending a process from outside is TerminateProcess, which no handler sees)."""
+    names = ["SIGINT", "SIGTERM"]
+    if sys.platform == "win32":
+        names.append("SIGBREAK")
+    found = (getattr(signal, name, None) for name in names)
+    return tuple(dict.fromkeys(int(s) for s in found if s is not None))
 
 
 def _signal_name(signum: int) -> str:
+    if sys.platform == "win32" and signum == getattr(signal, "SIGBREAK", None):
+        return "SIGBREAK"  # looked up first: a test may stand another number in for it
     try:
         return signal.Signals(signum).name
     except ValueError:
@@ -57,7 +73,8 @@ def _signal_name(signum: int) -> str:
 
 
 class SignalGuard:
-    """SIGINT and SIGTERM handlers for the life of a job run (main thread only).
+    """SIGINT and SIGTERM (and SIGBREAK on Windows) handlers for the life of a job run
+    (main thread only).
 
     Modes: "defer" (during START: remember the signal, act once START has answered),
     "raise" (while waiting: raise `Interrupted` in the main thread at once, so a sleep
@@ -74,7 +91,7 @@ class SignalGuard:
 
     def __enter__(self) -> SignalGuard:
         if threading.current_thread() is threading.main_thread():
-            for signum in _SIGNALS:
+            for signum in stop_signals():
                 with suppress(ValueError, OSError):
                     self._old[signum] = signal.signal(signum, self._handle)
         return self
@@ -131,6 +148,8 @@ def job_info(args: argparse.Namespace, server: str = "") -> JobInfo:
         raise UsageError("-an/--application is required")
     if not args.job and not args.file_name:
         raise UsageError("give -jn/--job or -fn/--file-name")
+    if getattr(args, "kill_on_timeout", False) and not getattr(args, "allow_kill", True):
+        raise UsageError("--kill-on-timeout and --no-kill contradict each other")
     return JobInfo(
         server=server,
         application=args.application,
@@ -142,21 +161,56 @@ def job_info(args: argparse.Namespace, server: str = "") -> JobInfo:
         submit_user=args.submit_user,
         station=args.station,
         queue=args.queue or None,
+        xml_escape=bool(getattr(args, "xml_escape", False)),
+    )
+
+
+def check_start(info: JobInfo, task_id: str | None = None) -> None:
+    """Validate the START as the client will (raises `ValidationError` naming the field),
+    so that bad input sends nothing, not even the Logon that comes before the START."""
+    from amtopcon import TaskValue
+    from amtopcon._wire.requests import start_request
+
+    start_request(
+        info.application,
+        info.job,
+        parameters=list(info.parameters),
+        task_values=[TaskValue(n, v) for n, v in info.task_values],
+        run_as=info.run_as,
+        file_name=info.file_name,
+        submit_user=info.submit_user,
+        station=info.station,
+        queue=info.queue,
+        task_id=task_id,
+        xml_escape=info.xml_escape,
     )
 
 
 # -- the run
 def run_start(args: argparse.Namespace) -> int:
     """Start the job, wait for its end, print its log; returns the exit code."""
-    from amtopcon.cli._connect import open_client, server_label
+    from amtopcon.cli._connect import log_on, open_client, server_label
 
     info = job_info(args)
     printer = Printer(json_mode=args.json, quiet=args.quiet)
+    printer.line(arguments_line(info))
     client = open_client(args)  # outside the guard: Ctrl+C at a password prompt just ends the command
     try:
         info = attrs.evolve(info, server=server_label(client))
-        with SignalGuard() as guard:
-            return _Run(client, args, info, printer, guard).run()
+        try:
+            check_start(info, args.task_id)  # bad input: no request at all, not even the Logon
+            log_on(client)  # outside the guard too: no job yet
+            printer.line(AUTHENTICATED)
+            with SignalGuard() as guard:
+                return _Run(client, args, info, printer, guard).run()
+        except Exception as exc:
+            # As the connector: the error, then its last line with the code (stdout), so
+            # that OpCon's job output ends the same way whatever happened.
+            code, message = describe(exc)
+            printer.warn(message)
+            maybe_traceback(exc)
+            printer.line(completed_line(code))
+            return code
     finally:
         printer.pause_status()
         client.close()
@@ -177,6 +231,7 @@ class _Run:
         from amtopcon.errors import WaitTimeoutError
 
         info, args = self.info, self.args
+        self.printer.line(request_received_line(info))
         handle = self.client.start(
             info.application,
             info.job,
@@ -188,6 +243,7 @@ class _Run:
             station=info.station,
             queue=info.queue,
             task_id=args.task_id,
+            xml_escape=info.xml_escape,
         )
         brid = handle.batch_request_id
         self.info = info = attrs.evolve(info, batch_request_id=brid)
@@ -205,6 +261,12 @@ class _Run:
             result = handle.wait(timeout=args.timeout, on_status=on_status)
         except Interrupted as intr:
             self.printer.pause_status()
+            if not getattr(args, "allow_kill", True):
+                self.guard.exit_mode()
+                return self._unfinished(
+                    handle,
+                    f"{_signal_name(intr.signum)} received; --no-kill: AMT job BatchRequestId {brid} is left running",
+                )
             return self._kill(handle, f"{_signal_name(intr.signum)} received")
         except WaitTimeoutError:
             self.printer.pause_status()
@@ -224,7 +286,7 @@ class _Run:
     def _finished(
         self, result: JobResult, note: str | None = None, *, kill_requested: bool = False, timed_out: bool = False
     ) -> int:
-        code = result.exit_code
+        code = self._criteria_code(result)
         p = self.printer
         if p.json_mode:
             p.json(
@@ -241,12 +303,30 @@ class _Run:
         elif p.human:
             p.line(format_job_log(self.info, result.code.name, result.messages, description=result.status.description))
             p.line(completed_line(code))
-        elif not result.succeeded:
+        elif code != 4 and not result.succeeded:  # a failure (a rejected DONE was reported above)
             why = f": {result.status.description}" if result.status.description else ""
             p.warn(
                 f"AMT job {self.info.label} (BatchRequestId {self.info.batch_request_id}) "
-                f"ended {result.code.name} ({code}){why}"
+                f"ended {result.code.name} ({int(result.code)}){why}"
             )
+        return code
+
+    def _criteria_code(self, result: JobResult) -> int:
+        """The exit code: the completion code, or under `--success` 4 for a code the
+        criteria accept and the code itself for one they reject (11 for a rejected DONE)."""
+        from amtopcon.cli._errors import EXIT_ERROR, EXIT_SUCCESS_CODE
+
+        code = result.exit_code
+        criteria = getattr(self.args, "success", None)
+        if criteria is None:
+            return code
+        if criteria.matches(code):
+            if code != EXIT_SUCCESS_CODE:
+                self.printer.note(f"completion code {result.code.name} ({code}) meets --success {criteria}: exit 4")
+            return EXIT_SUCCESS_CODE
+        if code == EXIT_SUCCESS_CODE:
+            self.printer.warn(f"completion code DONE (4) fails --success {criteria}: exit {EXIT_ERROR}")
+            return EXIT_ERROR
         return code
 
     def _messages(self, handle: JobHandle) -> tuple[Message, ...]:

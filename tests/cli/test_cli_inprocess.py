@@ -94,12 +94,11 @@ def test_done_exits_4_with_the_job_log(rig: Rig, capsys: pytest.CaptureFixture[s
     assert main(_run("-jn", "RUN_PARAMETERTESTA", "-pa", "'PARAM'")) == 4
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0] == "Job 'RUN_PARAMETERTESTA' started in AMT Environment : BatchRequestId '2112'"
+    assert lines[3] == "Job 'RUN_PARAMETERTESTA' started in AMT Environment : BatchrequestId '2112'"
     assert "Completion Code : DONE" in lines
     assert "Parameters      : 'PARAM'" in lines
-    assert "BatchRequestId  : 2112" in lines
     assert "\"Value test param ['PARAM']\"" in lines
-    assert lines[-1] == "amtopcon completed with return code 4"
+    assert lines[-1] == "Connector completed with return code 4"
 
 
 def test_start_subcommand_with_long_options(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,7 +129,7 @@ def test_a_failed_job_exits_with_its_code(
     assert main(_run("-jn", job)) == code
     out = capsys.readouterr().out
     assert text in out
-    assert out.splitlines()[-1] == f"amtopcon completed with return code {code}"
+    assert out.splitlines()[-1] == f"Connector completed with return code {code}"
 
 
 def test_missing_script_file_exits_11(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
@@ -182,14 +181,26 @@ def test_unknown_job_exits_11_with_one_line(rig: Rig, capsys: pytest.CaptureFixt
     captured = capsys.readouterr()
     [line] = _error_lines(captured.err)
     assert "unknown application or job" in line and "JOB_NOT_FOUND" in line
-    assert captured.out == ""
+    assert captured.out.splitlines() == [
+        "Arguments : -jt START -an DEMO2 -jn NOSUCHJOB",
+        "Authentication successful",
+        "Job 'NOSUCHJOB' START request received",
+        "Connector completed with return code 11",
+    ]
 
 
 def test_bad_password_exits_24(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
     rig.client_overrides["password"] = "wrong"
     assert main(_run("-jn", "REPORTTEST01")) == 24
-    [line] = _error_lines(capsys.readouterr().err)
+    captured = capsys.readouterr()
+    [line] = _error_lines(captured.err)
     assert "credentials refused" in line and "wrong" not in line
+    # No "Authentication successful", no START: the connector's first and last lines only.
+    assert captured.out.splitlines() == [
+        "Arguments : -jt START -an DEMO2 -jn REPORTTEST01",
+        "Connector completed with return code 24",
+    ]
+    assert all(r.function != _wire.JOB_ACTION for r in rig.emulator.requests)
 
 
 def test_forbidden_exits_24(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
@@ -280,7 +291,7 @@ def test_signal_while_waiting_kills_the_job_and_exits_3(
     captured = capsys.readouterr()
     brid = _brid(captured.out)
     assert "Completion Code : KILLED" in captured.out
-    assert captured.out.splitlines()[-1] == "amtopcon completed with return code 3"
+    assert captured.out.splitlines()[-1] == "Connector completed with return code 3"
     assert f"{signum.name} received: killing AMT job LONGRUNNINGREPORT (BatchRequestId {brid})" in captured.err
     assert rig.emulator.status(brid).code == CompletionCode.KILLED
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(signal.getsignal(signal.SIGTERM))
@@ -368,7 +379,7 @@ def test_a_terminal_shows_a_live_status_line_then_erases_it(
     assert err.endswith(ERASE)  # erased before the job log
     out = capsys.readouterr().out
     assert "\r" not in out and "\x1b" not in out
-    assert out.splitlines()[-1] == "amtopcon completed with return code 4"
+    assert out.splitlines()[-1] == "Connector completed with return code 4"
 
 
 def test_the_status_line_is_erased_before_a_note(
@@ -387,7 +398,7 @@ def test_the_status_line_is_erased_before_a_note(
     drawn, _, after = err.rpartition(ERASE + "amtopcon: SIGTERM received: killing AMT job")
     assert DRAW.search(drawn) and DRAW.findall(drawn)[-1][1] == "RUNNING"
     assert "\r" not in after and "\x1b" not in after  # no status line after it: plain lines only
-    assert capsys.readouterr().out.splitlines()[-1] == "amtopcon completed with return code 3"
+    assert capsys.readouterr().out.splitlines()[-1] == "Connector completed with return code 3"
 
 
 @pytest.mark.parametrize("tty", [False, True])
@@ -430,7 +441,7 @@ def test_timeout_bounds_a_hanging_status_check(rig: Rig, capsys: pytest.CaptureF
     captured = capsys.readouterr()
     assert code in (1, 2)  # the last code seen: START's
     assert "--timeout of 5 s reached" in captured.err and "left running" in captured.err
-    assert captured.out.splitlines()[-1] == f"amtopcon completed with return code {code}"
+    assert captured.out.splitlines()[-1] == f"Connector completed with return code {code}"
 
 
 def test_the_log_of_an_unfinished_job_is_read_within_a_bound(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
@@ -457,7 +468,7 @@ def test_a_hanging_kill_ends_within_the_grace(rig: Rig, capsys: pytest.CaptureFi
     captured = capsys.readouterr()
     assert code == 2  # the last code seen: RUNNING
     assert "not confirmed within 30 s" in captured.err
-    assert captured.out.splitlines()[-1] == "amtopcon completed with return code 2"
+    assert captured.out.splitlines()[-1] == "Connector completed with return code 2"
 
 
 def test_hanging_status_checks_after_the_kill_end_within_the_grace(
@@ -494,7 +505,7 @@ def test_status_messages_stop_kill(rig: Rig, capsys: pytest.CaptureFixture[str])
     assert main(["messages", str(brid)]) == 0
     assert "Long running report is started" in capsys.readouterr().out
     assert main(["kill", str(brid)]) == 0
-    assert f"KILL accepted for BatchRequestId '{brid}'" in capsys.readouterr().out
+    assert f"KILL accepted for BatchrequestId '{brid}'" in capsys.readouterr().out
     assert rig.emulator.status(brid).code == CompletionCode.KILLED
     assert main(["stop", str(brid)]) == 0
     assert "had already ended: KILLED (3)" in capsys.readouterr().out

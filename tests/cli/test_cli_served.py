@@ -106,11 +106,12 @@ def test_done_exits_4_and_prints_the_job_log(url: str, cwd: Path) -> None:
     proc = amtopcon(*creds(url), "-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", cwd=cwd)
     assert proc.returncode == 4, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("Job 'REPORTTEST01' started in AMT Environment : BatchRequestId '")
+    assert lines[1:3] == ["Authentication successful", "Job 'REPORTTEST01' START request received"]
+    assert lines[3].startswith("Job 'REPORTTEST01' started in AMT Environment : BatchrequestId '")
     assert f"Server          : {url.rsplit('/AmtOpConService/', 1)[0]}" in lines
     assert "Completion Code : DONE" in lines
     assert '"Report test 01 is started"' in lines and '"Done"' in lines
-    assert lines[-1] == "amtopcon completed with return code 4"
+    assert lines[-1] == "Connector completed with return code 4"
     assert proc.stderr == ""  # off a terminal: no status line
 
 
@@ -125,7 +126,7 @@ def test_unknown_job_exits_11_with_one_line(url: str, cwd: Path) -> None:
     proc = amtopcon(*creds(url), "-jt", "START", "-an", "DEMO2", "-jn", "NOSUCHJOB", cwd=cwd)
     assert proc.returncode == 11
     assert "unknown application or job" in _one_error_line(proc)
-    assert proc.stdout == ""
+    assert proc.stdout.splitlines()[-1] == "Connector completed with return code 11"
 
 
 def test_bad_password_exits_24_with_one_line(url: str, cwd: Path) -> None:
@@ -182,8 +183,10 @@ def test_signal_mid_job_kills_the_amt_job_and_exits_3(url: str, cwd: Path, signu
         env=_env(),
     )
     try:
-        first = _readline(proc, 30)
-        brid = _brid(first)
+        started = _readline(proc, 30)  # the connector's first lines come at once, each flushed
+        while "started in AMT Environment" not in started and started:
+            started = proc.stdout.readline() if proc.stdout is not None else ""
+        brid = _brid(started)
         time.sleep(0.5)  # now waiting
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=RUN_TIMEOUT)
@@ -193,7 +196,7 @@ def test_signal_mid_job_kills_the_amt_job_and_exits_3(url: str, cwd: Path, signu
             proc.communicate()
     assert proc.returncode == 3, err
     assert "Completion Code : KILLED" in out
-    assert out.splitlines()[-1] == "amtopcon completed with return code 3"
+    assert out.splitlines()[-1] == "Connector completed with return code 3"
     assert f"{signum.name} received: killing AMT job" in err
     with Client(url, username=USER, password=PASSWORD) as client:
         assert client.monitor_job(brid).code == CompletionCode.KILLED
@@ -225,10 +228,11 @@ def test_parameters_with_line_breaks_arrive_separately(url: str, cwd: Path) -> N
     assert '"Report test 01 Value param [A=1, B=2]"' in proc.stdout.splitlines()
 
 
-def _connector_config(path: Path, url: str) -> Path:
+def _connector_config(path: Path, url: str, *, debug: str = "OFF") -> Path:
     address = url.split("://", 1)[1].split("/", 1)[0]
     path.write_text(
         "[CONNECTOR]\nNAME=AMT\nSTATUS_CHECK_POLL_INTERVAL=0.2\nSTATUS_CHECK_INITIAL_POLL_DELAY=0.2\n"
+        f"DEBUG={debug}\n"
         f"[AMT BATCH SERVER]\nSERVER_ADDRESS={address}\nSERVER_USE_TLS=False\n"
         f"USER={encode_credential(USER)}\nPASSWORD={encode_credential(PASSWORD)}\n"
     )
@@ -243,6 +247,40 @@ def test_connector_config_sources(url: str, cwd: Path, tmp_path_factory: pytest.
     beat = amtopcon("heartbeat", cwd=cwd)
     assert beat.returncode == 0, beat.stderr
     assert beat.stdout.startswith("up:")
+
+
+def test_debug_on_in_the_connector_config_turns_on_the_debug_log(url: str, cwd: Path) -> None:
+    _connector_config(cwd / "Connector.config", url, debug="ON")
+    proc = amtopcon("-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", cwd=cwd)
+    assert proc.returncode == 4, proc.stderr
+    debug = [line for line in proc.stderr.splitlines() if " DEBUG " in line]
+    assert any(f"DEBUG=ON in {cwd / 'Connector.config'}" in line for line in debug), proc.stderr
+    assert any("/AmtOpConService/Logon -> 200" in line for line in debug), proc.stderr
+    assert any("/AmtOpConService/MonitorJob -> 200" in line for line in debug), proc.stderr
+    assert PASSWORD not in proc.stderr and encode_credential(PASSWORD) not in proc.stderr
+    assert proc.stdout.splitlines()[-1] == "Connector completed with return code 4"  # stdout unchanged
+    _connector_config(cwd / "Connector.config", url, debug="OFF")
+    quiet = amtopcon("-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", cwd=cwd)
+    assert quiet.returncode == 4 and quiet.stderr == ""
+
+
+def test_the_connector_config_beside_the_program(url: str, cwd: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # An installation folder as the connector had: the program, and its Connector.config beside it.
+    install = tmp_path_factory.mktemp("install")
+    program = install / "amtopcon"
+    program.write_text("import sys\nfrom amtopcon.cli import main\nsys.exit(main())\n")
+    _connector_config(install / "Connector.config", url)
+    run = [sys.executable, str(program), "-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01"]
+    proc = subprocess.run(run, capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=cwd, env=_env())
+    assert proc.returncode == 4, proc.stderr
+    assert f"Server          : {url.rsplit('/AmtOpConService/', 1)[0]}" in proc.stdout.splitlines()
+    # The working directory's file comes first.
+    (cwd / "Connector.config").write_text(
+        "[AMT BATCH SERVER]\nSERVER_ADDRESS=127.0.0.1:9\nUSER=x\nPASSWORD=y\n"  # undecodable: exit 64 names it
+    )
+    first = subprocess.run(run, capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=cwd, env=_env())
+    assert first.returncode == 64, first.stderr
+    assert str(cwd / "Connector.config") in first.stderr or "Connector.config" in first.stderr
 
 
 def test_no_wait_then_status_messages_and_kill(url: str, cwd: Path) -> None:
@@ -270,8 +308,8 @@ def test_emulator_run_of_the_readme_command_exits_4_quickly(cwd: Path) -> None:
     )
     assert proc.returncode == 4, proc.stderr
     assert "\"Value test param ['PARAM']\"" in proc.stdout.splitlines()
-    assert proc.stdout.splitlines()[0] == (
-        "Job 'RUN_PARAMETERTESTA' started in AMT Environment : BatchRequestId '2112'"
+    assert proc.stdout.splitlines()[3] == (
+        "Job 'RUN_PARAMETERTESTA' started in AMT Environment : BatchrequestId '2112'"
     )
 
 

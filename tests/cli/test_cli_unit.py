@@ -29,7 +29,6 @@ Station         : OPCON
 Queue Name      :
 Batch Job       : REPORTTEST01
 Parameters      :
-BatchRequestId  : 4280
 ---------------------------------------------------------------------------
 Completion Code : DONE
 ---------------------------------------------------------------------------
@@ -272,13 +271,13 @@ def test_job_log_script_job_parameters_and_description() -> None:
     assert "Queue Name      : SERIAL" in text
     assert "Completion Code : ERROR\nDescription     : File not found" in text
     assert started_line(info, 7) == (
-        "Script 'F:\\Amt\\Scripts\\DEMO2\\RUN_FILENAMETEST.ps1' started in AMT Environment : BatchRequestId '7'"
+        "Script 'F:\\Amt\\Scripts\\DEMO2\\RUN_FILENAMETEST.ps1' started in AMT Environment : BatchrequestId '7'"
     )
 
 
 def test_started_line_like_the_connector() -> None:
     info = JobInfo(server="", application="DEMO2", job="RUN_PARAMETERTESTA")
-    assert started_line(info, 2112) == ("Job 'RUN_PARAMETERTESTA' started in AMT Environment : BatchRequestId '2112'")
+    assert started_line(info, 2112) == ("Job 'RUN_PARAMETERTESTA' started in AMT Environment : BatchrequestId '2112'")
 
 
 # -- the exit-code table

@@ -14,7 +14,7 @@ import pytest
 
 from amtopcon import AsyncClient, Client
 from amtopcon import _wire as w
-from amtopcon.errors import AuthenticationError, ValidationError
+from amtopcon.errors import AuthenticationError, InvalidResponseError, ValidationError
 from amtopcon.models import CompletionCode, JobStatus
 
 from ._support import BASE, PASSWORD, USER, FakeClock, FakeServer, call, close, function_of, make_client
@@ -199,3 +199,18 @@ async def test_no_credentials_is_a_validation_error_and_nothing_is_sent(flavour:
     assert await call(client, "heartbeat") is True  # HeartBeat needs no credentials
     await close(client)
     assert [function_of(r) for r in server.requests] == ["HeartBeat"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("token", ["tök€n", "abc\r\nX-Injected: 1"])
+async def test_a_logon_token_that_cannot_be_a_header_is_refused_at_logon(flavour: str, token: str) -> None:
+    server = FakeServer().plan(w.LOGON, httpx.Response(200, json=w.logon_body(token)))
+    client = make_client(flavour, server.handler, max_retries=0)
+    try:
+        with pytest.raises(InvalidResponseError, match="not a valid header value") as info:
+            await call(client, "monitor_job", 2112)
+        assert token not in str(info.value)
+        assert [function_of(r) for r in server.requests] == [w.LOGON]  # nothing sent with the bad token
+    finally:
+        await close(client)

@@ -551,3 +551,50 @@ def test_verify_accepts_a_context_a_path_or_a_bool(tls_server: tuple[str, trustm
         with pytest.raises(ValidationError) as info:
             Client("https://a.example/", verify=bad)  # type: ignore[arg-type]
         assert info.value.field == "verify"
+
+
+# -- where the command line finds a Connector.config
+def test_find_connector_config_working_directory_first_then_beside_the_program(tmp_path: Path) -> None:
+    from amtopcon.config import find_connector_config, program_dir
+
+    work, install = tmp_path / "work", tmp_path / "install"
+    work.mkdir()
+    install.mkdir()
+    program = install / "amtopcon.exe"
+    program.write_bytes(b"")
+    assert program_dir(str(program)) == install
+    assert find_connector_config(cwd=work, argv0=str(program)) is None
+    (install / "Connector.config").write_text("[CONNECTOR]\n")
+    assert find_connector_config(cwd=work, argv0=str(program)) == install / "Connector.config"
+    (work / "Connector.config").write_text("[CONNECTOR]\n")
+    assert find_connector_config(cwd=work, argv0=str(program)) == work / "Connector.config"
+
+
+@pytest.mark.parametrize("argv0", ["", "-c", "-m", "/site-packages/amtopcon/__main__.py", "no-such-program-on-path"])
+def test_no_program_folder_without_a_program_file(argv0: str, tmp_path: Path) -> None:
+    from amtopcon.config import find_connector_config, program_dir
+
+    assert program_dir(argv0) is None
+    assert find_connector_config(cwd=tmp_path, argv0=argv0) is None
+
+
+def test_a_bare_program_name_is_found_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from amtopcon.config import program_dir
+
+    program = tmp_path / "amtopcon-test-prog"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.chdir(tmp_path.parent)
+    assert program_dir("amtopcon-test-prog") == tmp_path
+
+
+def test_debug_on_is_read(tmp_path: Path) -> None:
+    from amtopcon.config import encode_credential, read_connector_config
+
+    path = tmp_path / "Connector.config"
+    path.write_text(
+        "[CONNECTOR]\nDEBUG=ON\n[AMT BATCH SERVER]\nSERVER_ADDRESS=h:1\n"
+        f"USER={encode_credential('u')}\nPASSWORD={encode_credential('p')}\n"
+    )
+    assert read_connector_config(path).debug is True

@@ -205,3 +205,16 @@ def test_messages_of_a_page_are_ordered() -> None:
 def test_bad_pages(data: object) -> None:
     with pytest.raises(InvalidResponseError):
         w.parse_message_page(data)
+
+
+@pytest.mark.parametrize("token", ["tök", "a\r\nb", "a\nb", "a\x00b", " abc", "abc ", "abc\t", "токен", "a\x7fb"])
+def test_a_logon_token_that_cannot_be_a_header_value_is_an_invalid_response(token: str) -> None:
+    with pytest.raises(InvalidResponseError, match="not a valid header value") as info:
+        w.parse_logon({"AmtLogonToken": token}, status_code=200, request_id="r1")
+    assert token not in str(info.value) and token not in repr(info.value)
+    assert info.value.request_id == "r1"
+
+
+@pytest.mark.parametrize("token", ["t", "abc.DEF-123_~+/=", "a b", "eyJhbGciOi.x.y"])
+def test_a_printable_ascii_logon_token_is_accepted(token: str) -> None:
+    assert w.parse_logon({"AmtLogonToken": token}) == token
