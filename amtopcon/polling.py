@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -50,6 +51,10 @@ def _jitter(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         raise _refuse(attribute, "a fraction >= 0 and < 1 (0: no jitter)", value)
 
 
+#: The fields where None stands for `math.inf` in `to_dict()`.
+_UNBOUNDED = frozenset({"max_interval", "max_outage"})
+
+
 @attrs.frozen
 class PollPolicy:
     """When a handle asks MonitorJob again while it waits.
@@ -93,6 +98,27 @@ class PollPolicy:
         """The existing connector's behaviour: STATUS_CHECK_INITIAL_POLL_DELAY, then every
         STATUS_CHECK_POLL_INTERVAL seconds, no growth, no jitter (documented defaults 10 and 5)."""
         return cls(initial_delay=initial_delay, interval=interval, backoff=1.0, max_interval=interval, jitter=0.0)
+
+    def to_dict(self) -> dict[str, float | None]:
+        """A JSON-safe dict of the policy; `math.inf` (no cap, never give up) becomes None."""
+        return {name: None if value == math.inf else value for name, value in attrs.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PollPolicy:
+        """A policy from `to_dict()` output (missing keys take their defaults; None in
+        `max_interval` or `max_outage` is `math.inf`). A bad key or value raises
+        `ValidationError` naming it."""
+        if not isinstance(data, Mapping):
+            raise ValidationError(f"PollPolicy.from_dict: expected a mapping, got {type(data).__name__}", field="data")
+        names = [field.name for field in attrs.fields(cls)]
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in names:
+                close = difflib.get_close_matches(str(key), names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValidationError(f"PollPolicy: unknown field {key!r}{hint}", field=str(key))
+            kwargs[key] = math.inf if value is None and key in _UNBOUNDED else value
+        return cls(**kwargs)
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """The successive waits: before the first check, then between checks (endless)."""
