@@ -31,7 +31,7 @@ ResponseHook = Callable[[httpx.Response], object]
 
 class EventHooks(TypedDict, total=False):
     """`event_hooks=`: callables that see every attempt of every call, as httpx's do,
-    but redacted (the token is `***`, a Logon's body is empty). An exception inside a
+    but redacted (the token is `***`, a Logon's body, sent or answered, is empty). An exception inside a
     hook is logged and the call goes on."""
 
     request: Sequence[RequestHook]

@@ -18,7 +18,15 @@ from amtopcon._wire.names import H_REQUEST_ID, H_TOKEN, LOGON
 from amtopcon._wire.responses import redacted
 from amtopcon.errors import ValidationError
 
-__all__ = ["RawResponse", "capture", "check_event_hooks", "log_hook_error", "record", "redacted_request"]
+__all__ = [
+    "RawResponse",
+    "capture",
+    "check_event_hooks",
+    "log_hook_error",
+    "record",
+    "redacted_request",
+    "redacted_response",
+]
 
 T = TypeVar("T")
 
@@ -95,6 +103,15 @@ def redacted_request(request: httpx.Request) -> httpx.Request:
         if not (is_logon and k.lower() == "content-length")
     ]
     return httpx.Request(request.method, request.url, headers=headers, content=b"" if is_logon else request.content)
+
+
+def redacted_response(response: httpx.Response) -> httpx.Response:
+    """A copy of an answer to show a hook: as `redacted`, and a Logon's answer (the token) is emptied."""
+    clean = redacted(response)
+    if not clean.request.url.path.endswith("/" + LOGON):
+        return clean
+    headers = [(k, v) for k, v in clean.headers.items() if k.lower() != "content-length"]
+    return httpx.Response(clean.status_code, headers=headers, content=b"", request=clean.request)
 
 
 def check_event_hooks(hooks: object) -> dict[str, tuple[object, ...]]:

@@ -19,13 +19,13 @@ from amtopcon import _wire
 from amtopcon._sync.jobs import JobHandle
 from amtopcon._clock import Clock
 from amtopcon._core.call import CallState, Done, Relogon, check_started
-from amtopcon._core.observe import RawResponse, capture, log_hook_error, record, redacted_request
+from amtopcon._core.observe import RawResponse, capture, log_hook_error, record, redacted_request, redacted_response
 from amtopcon._core.primitives import Lock, notify
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import OnStatus, status_from_action
 from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
 from amtopcon._wire.requests import action_wire_request, target_of
-from amtopcon._wire.responses import accepted_after_retry, redacted
+from amtopcon._wire.responses import accepted_after_retry
 from amtopcon.errors import AmtOpConError, ValidationError
 from amtopcon.models import ActionResult, JobResult, JobStatus, MessagePage
 from amtopcon.polling import PollPolicy
@@ -77,7 +77,7 @@ class Client(BaseClient):
             clock: the time source (None: the real clock; tests and the emulator pass a virtual one).
             event_hooks: `{"request": [...], "response": [...]}`: callables that see every
                 attempt (Logons and retries included) as a redacted copy: the token is `***`,
-                a Logon's body is empty. A coroutine function is awaited; an exception inside
+                a Logon's body (request and answer) is empty. A coroutine function is awaited; an exception inside
                 a hook is logged and the call goes on.
             http_client: an `httpx.Client` to use as given (it is not closed by this client).
 
@@ -218,7 +218,7 @@ class Client(BaseClient):
         hooks = self._event_hooks[event]
         if not hooks:
             return
-        shown = redacted_request(value) if isinstance(value, httpx.Request) else redacted(value)
+        shown = redacted_request(value) if isinstance(value, httpx.Request) else redacted_response(value)
         for hook in hooks:
             try:
                 notify(hook, shown)  # type: ignore[arg-type]
