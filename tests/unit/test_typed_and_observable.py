@@ -133,7 +133,9 @@ async def test_hooks_see_every_attempt_redacted(flavour: str) -> None:
         hooks["response"] = [awaited]
     client = make_client(flavour, server.handler, event_hooks=hooks)
     await call(client, "monitor_job", 2112)
-    kinds = [(type(x).__name__, (x.request if isinstance(x, httpx.Response) else x).url.path.rsplit("/")[-1]) for x in seen]
+    kinds = [
+        (type(x).__name__, (x.request if isinstance(x, httpx.Response) else x).url.path.rsplit("/")[-1]) for x in seen
+    ]
     assert kinds == [
         ("Request", w.LOGON),
         ("Response", w.LOGON),
@@ -153,7 +155,9 @@ async def test_hooks_see_every_attempt_redacted(flavour: str) -> None:
     await close(client)
 
 
-async def test_a_hook_that_raises_is_logged_and_the_call_goes_on(flavour: str, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_hook_that_raises_is_logged_and_the_call_goes_on(
+    flavour: str, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(_: object) -> None:
         raise RuntimeError("hook bug")
 
