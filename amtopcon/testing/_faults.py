@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Final, Literal
+from typing import Final
 
 import attrs
 
 from amtopcon import _validate, _wire
+from amtopcon._wire.names import FunctionName
 from amtopcon.errors import ValidationError
 
 __all__ = ["Fault", "Faults", "FunctionName"]
-
-#: The contract's function names, as `fail_next`, `delay_next` and `drop_next` take them.
-FunctionName = Literal["Logon", "HeartBeat", "OpConJobAction", "MonitorJob", "GetMessages"]
 
 #: The contract's ErrorCode for each HTTP status a test may inject.
 ERROR_CODES: Final = {

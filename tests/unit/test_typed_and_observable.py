@@ -339,3 +339,11 @@ def test_an_application_without_logging_set_up_hears_nothing_from_the_library() 
         timeout=60,
     )
     assert "request hook raised" in control.stderr
+
+
+def test_the_fault_function_names_type_lists_the_contract_functions() -> None:
+    from typing import get_args
+
+    from amtopcon.testing._faults import FunctionName
+
+    assert get_args(FunctionName) == w.FUNCTIONS
