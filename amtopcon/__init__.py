@@ -16,10 +16,34 @@ if TYPE_CHECKING:  # pragma: no cover
     from amtopcon._async.client import AsyncClient
     from amtopcon._async.jobs import AsyncJobHandle
     from amtopcon._clock import Clock
+    from amtopcon._core.observe import RawResponse
     from amtopcon._core.settings import ClientOptions
     from amtopcon._sync.client import Client
     from amtopcon._sync.jobs import JobHandle
+    from amtopcon._types import EventHooks, StartOptions
     from amtopcon.criteria import ExitCriteria
+    from amtopcon.errors import (
+        AmtOpConError,
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ClientClosedError,
+        ConfigError,
+        ConflictError,
+        InternalServerError,
+        InvalidResponseError,
+        JobFailedError,
+        JobStartError,
+        MissingDependencyError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        StartOutcomeUnknownError,
+        ValidationError,
+        WaitTimeoutError,
+    )
     from amtopcon.models import ActionResult, CompletionCode, JobResult, JobStatus, Message, MessagePage, TaskValue
     from amtopcon.polling import PollPolicy
 
@@ -39,24 +63,71 @@ _LAZY = {
     "PollPolicy": "amtopcon.polling",
     "Clock": "amtopcon._clock",
     "ExitCriteria": "amtopcon.criteria",
+    "RawResponse": "amtopcon._core.observe",
+    "StartOptions": "amtopcon._types",
+    "EventHooks": "amtopcon._types",
+    # every public error, as `amtopcon.errors` has it
+    "APIConnectionError": "amtopcon.errors",
+    "APIStatusError": "amtopcon.errors",
+    "APITimeoutError": "amtopcon.errors",
+    "AmtOpConError": "amtopcon.errors",
+    "AuthenticationError": "amtopcon.errors",
+    "BadRequestError": "amtopcon.errors",
+    "ClientClosedError": "amtopcon.errors",
+    "ConfigError": "amtopcon.errors",
+    "ConflictError": "amtopcon.errors",
+    "InternalServerError": "amtopcon.errors",
+    "InvalidResponseError": "amtopcon.errors",
+    "JobFailedError": "amtopcon.errors",
+    "JobStartError": "amtopcon.errors",
+    "MissingDependencyError": "amtopcon.errors",
+    "NotFoundError": "amtopcon.errors",
+    "PermissionDeniedError": "amtopcon.errors",
+    "RateLimitError": "amtopcon.errors",
+    "StartOutcomeUnknownError": "amtopcon.errors",
+    "ValidationError": "amtopcon.errors",
+    "WaitTimeoutError": "amtopcon.errors",
 }
 
 __all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
     "ActionResult",
+    "AmtOpConError",
     "AsyncClient",
     "AsyncJobHandle",
+    "AuthenticationError",
+    "BadRequestError",
     "Client",
+    "ClientClosedError",
     "ClientOptions",
     "Clock",
     "CompletionCode",
+    "ConfigError",
+    "ConflictError",
+    "EventHooks",
     "ExitCriteria",
+    "InternalServerError",
+    "InvalidResponseError",
+    "JobFailedError",
     "JobHandle",
     "JobResult",
+    "JobStartError",
     "JobStatus",
     "Message",
     "MessagePage",
+    "MissingDependencyError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "PollPolicy",
+    "RateLimitError",
+    "RawResponse",
+    "StartOptions",
+    "StartOutcomeUnknownError",
     "TaskValue",
+    "ValidationError",
+    "WaitTimeoutError",
     "__version__",
 ]
 

@@ -8,12 +8,14 @@ is deliberately *not* an [`APIConnectionError`][amtopcon.errors.APIConnectionErr
 generic "retry on connection errors" wrapper can never queue a batch job twice.
 
 Every exception pickles with its fields (the HTTP response object, which does not
-pickle, is dropped), so errors can travel through task queues.
+pickle, is dropped), so errors can travel through task queues; `to_dict()` and
+`AmtOpConError.from_dict()` do the same through JSON.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self
 
 from amtopcon._wire import names
 
@@ -83,6 +85,68 @@ class AmtOpConError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         state = {k: v for k, v in self.__dict__.items() if k not in _UNPICKLED}
         return (_restore, (type(self), self.args, state))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of the error: `type` (the class name), `message` and its fields.
+
+        The HTTP response and a job handle are left out (as when pickled); a `JobStatus`
+        or `JobResult` becomes its own `to_dict()`. Nothing secret is in it.
+        """
+        out: dict[str, Any] = {"type": type(self).__name__, "message": self.message}
+        for key, value in self.__dict__.items():
+            if key in _UNPICKLED or key.startswith("_") or key == "message":
+                continue
+            out[key] = _jsonable(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Rebuild an error from `to_dict()` output: `AmtOpConError.from_dict(d)` gives the
+        class `d["type"]` names. Bad input raises `ValidationError` naming the key."""
+        if not isinstance(data, Mapping):
+            raise ValidationError(f"from_dict: expected a mapping, got {type(data).__name__}", field="data")
+        name = data.get("type")
+        target = _ERROR_CLASSES().get(name) if isinstance(name, str) else None
+        if target is None or not issubclass(target, cls):
+            wanted = f"the name of a subclass of {cls.__name__}"
+            raise ValidationError(f"type: expected {wanted}, got {name!r}", field="type")
+        message = data.get("message")
+        if not isinstance(message, str):
+            raise ValidationError(f"message: expected a string, got {message!r}", field="message")
+        known = {k for klass in target.__mro__ for k in getattr(klass, "__annotations__", {})}
+        state: dict[str, Any] = {"message": message, "attempts": None}
+        for key, value in data.items():
+            if key in ("type", "message"):
+                continue
+            if key not in known or key in _UNPICKLED:
+                raise ValidationError(f"{key}: not a field of {target.__name__}", field=key)
+            state[key] = _from_jsonable(key, value)
+        obj = _restore(target, (message,), state)
+        assert isinstance(obj, cls)
+        return obj
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):  # a JobStatus or JobResult
+        return to_dict()
+    return str(value)
+
+
+def _from_jsonable(key: str, value: Any) -> Any:
+    if isinstance(value, Mapping) and key in ("status", "result"):
+        # Through the package's lazy names, not `amtopcon.models`: the models import this
+        # module (to raise ValidationError), and it must not import them back.
+        import amtopcon
+
+        return (amtopcon.JobStatus if key == "status" else amtopcon.JobResult).from_dict(value)
+    return value
+
+
+def _ERROR_CLASSES() -> dict[str, type[AmtOpConError]]:
+    return {name: obj for name in __all__ if isinstance(obj := globals()[name], type)}
 
 
 class ValidationError(AmtOpConError, ValueError):

@@ -473,8 +473,10 @@ def _task_value(name: object, value: object) -> TaskValue:
     return TaskValue(str(name), str(value))
 
 
-def task_values_from(values: Mapping[str, str] | Sequence[TaskValue] | None) -> tuple[TaskValue, ...]:
-    """Normalise `task_values=` (a mapping or a sequence of `TaskValue`) to a tuple."""
+def task_values_from(
+    values: Mapping[str, str] | Sequence[TaskValue | tuple[str, str]] | None,
+) -> tuple[TaskValue, ...]:
+    """Normalise `task_values=` (a mapping, or a sequence of `TaskValue` or `(name, value)` pairs) to a tuple."""
     if values is None:
         return ()
     if isinstance(values, Mapping):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -48,6 +49,10 @@ def _fraction(_: object, attribute: attrs.Attribute[Any], value: object) -> None
     number = _validate.number(value)
     if number is None or not 0 <= number < 1:
         raise _refuse(attribute, "a fraction >= 0 and < 1 (0: off)", value)
+
+
+#: The fields where None stands for `math.inf` in `to_dict()`.
+_UNBOUNDED = frozenset({"max_interval", "max_outage"})
 
 
 @attrs.frozen
@@ -106,6 +111,27 @@ class PollPolicy:
             jitter=0.0,
             elapsed_fraction=0.0,
         )
+
+    def to_dict(self) -> dict[str, float | None]:
+        """A JSON-safe dict of the policy; `math.inf` (no cap, never give up) becomes None."""
+        return {name: None if value == math.inf else value for name, value in attrs.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PollPolicy:
+        """A policy from `to_dict()` output (missing keys take their defaults; None in
+        `max_interval` or `max_outage` is `math.inf`). A bad key or value raises
+        `ValidationError` naming it."""
+        if not isinstance(data, Mapping):
+            raise ValidationError(f"PollPolicy.from_dict: expected a mapping, got {type(data).__name__}", field="data")
+        names = [field.name for field in attrs.fields(cls)]
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in names:
+                close = difflib.get_close_matches(str(key), names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValidationError(f"PollPolicy: unknown field {key!r}{hint}", field=str(key))
+            kwargs[key] = math.inf if value is None and key in _UNBOUNDED else value
+        return cls(**kwargs)
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """The successive waits: before the first check, then between checks (endless)."""

@@ -61,6 +61,7 @@ PHRASES = [
 #: Whole-word renames, applied in order after the phrases.
 TOKENS = [
     ("amtopcon._async", "amtopcon._sync"),
+    ("AsyncClientWithRawResponse", "ClientWithRawResponse"),
     ("AsyncClient", "Client"),
     ("AsyncJobHandle", "JobHandle"),
     ("AsyncIterator", "Iterator"),

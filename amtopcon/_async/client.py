@@ -7,9 +7,9 @@ twin in `amtopcon/_sync/` from it. Edit this one, then run the script."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self, Unpack
+from typing import Any, Literal, Self, Unpack, overload
 
 import httpx
 
@@ -18,9 +18,11 @@ from amtopcon import _wire
 from amtopcon._async.jobs import AsyncJobHandle
 from amtopcon._clock import Clock
 from amtopcon._core.call import CallState, Done, Relogon, check_started
-from amtopcon._core.primitives import AsyncLock
+from amtopcon._core.observe import RawResponse, capture, log_hook_error, record, redacted_request, redacted_response
+from amtopcon._core.primitives import AsyncLock, anotify
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
-from amtopcon._core.watch import AsyncOnStatus, TaskValuesArg, status_from_action
+from amtopcon._core.watch import AsyncOnStatus, status_from_action
+from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
 from amtopcon._wire.requests import action_wire_request, target_of
 from amtopcon._wire.responses import accepted_after_retry
 from amtopcon.criteria import ExitCriteria
@@ -28,7 +30,7 @@ from amtopcon.errors import AmtOpConError, ValidationError
 from amtopcon.models import ActionResult, JobResult, JobStatus, MessagePage
 from amtopcon.polling import PollPolicy
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncClient", "AsyncClientWithRawResponse"]
 
 
 class AsyncClient(BaseClient):
@@ -56,6 +58,7 @@ class AsyncClient(BaseClient):
         headers: Mapping[str, str] | None = None,
         poll: PollPolicy | None = None,
         clock: Clock | None = None,
+        event_hooks: EventHooks | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         """Make a client; nothing is sent until the first call.
@@ -72,6 +75,10 @@ class AsyncClient(BaseClient):
             headers: extra headers sent on every call.
             poll: the default `PollPolicy` of handles made by this client (None: `PollPolicy()`).
             clock: the time source (None: the real clock; tests and the emulator pass a virtual one).
+            event_hooks: `{"request": [...], "response": [...]}`: callables that see every
+                attempt (Logons and retries included) as a redacted copy: the token is `***`,
+                a Logon's body (request and answer) is empty. A coroutine function is awaited; an exception inside
+                a hook is logged and the call goes on.
             http_client: an `httpx.AsyncClient` to use as given (it is not closed by this client).
 
         Raises:
@@ -89,6 +96,7 @@ class AsyncClient(BaseClient):
             headers=headers,
             poll=poll,
             clock=clock,
+            event_hooks=event_hooks,
         )
         if http_client is None:
             self._http = httpx.AsyncClient(**self._http_kwargs())
@@ -158,6 +166,12 @@ class AsyncClient(BaseClient):
         copy: AsyncClient = self._copy_with(changes)
         return copy
 
+    @property
+    def with_raw_response(self) -> AsyncClientWithRawResponse:
+        """The same calls, each returning a `RawResponse`: the parsed result with the
+        (redacted) `httpx.Response` it came from, e.g. `client.with_raw_response.monitor_job(1)`."""
+        return AsyncClientWithRawResponse(self)
+
     async def aclose(self) -> None:
         """Close the connection pool, if this client opened it."""
         if self._owns_http:
@@ -181,6 +195,7 @@ class AsyncClient(BaseClient):
                 raise self._closed_error(call)
             token = await self._token(call.deadline) if wreq.needs_token else None
             request = call.build(self._http, token)
+            await self._notify("request", request)
             try:
                 response = await self._http.send(request)
             except httpx.HTTPError as exc:
@@ -190,13 +205,26 @@ class AsyncClient(BaseClient):
                     raise self._closed_error(call) from None
                 raise
             else:
+                await self._notify("response", response)
                 step = call.on_response(response)
             if isinstance(step, Done):
+                record(wreq, step.response)
                 return call, step
             if isinstance(step, Relogon):
                 await self._relogon(step.stale, call.deadline)
             else:
                 await self._clock.asleep(step.seconds)
+
+    async def _notify(self, event: Literal["request", "response"], value: httpx.Request | httpx.Response) -> None:
+        hooks = self._event_hooks[event]
+        if not hooks:
+            return
+        shown = redacted_request(value) if isinstance(value, httpx.Request) else redacted_response(value)
+        for hook in hooks:
+            try:
+                await anotify(hook, shown)  # type: ignore[arg-type]
+            except Exception:
+                log_hook_error(event)
 
     def _new_lock(self) -> AsyncLock:
         return AsyncLock()
@@ -222,26 +250,54 @@ class AsyncClient(BaseClient):
         self._auth.logons += 1
 
     # -- the three functions
+    @overload
     async def job_action(
         self,
-        action: str,
+        action: Literal["START"],
+        *,
+        application: str,
+        job: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - seconds for the whole call, on the client's clock
+        **start: Unpack[StartOptions],
+    ) -> ActionResult: ...
+
+    @overload
+    async def job_action(
+        self,
+        action: Literal["STOP", "KILL"],
+        *,
+        batch_request_id: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - seconds for the whole call, on the client's clock
+    ) -> ActionResult: ...
+
+    async def job_action(
+        self,
+        action: Action,
         *,
         application: str | None = None,
         job: str | None = None,
         batch_request_id: int | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - seconds for the whole call, on the client's clock
         **start_kwargs: Any,
     ) -> ActionResult:
-        """OpConJobAction: START a job (with `application`, `job` or `file_name`, `parameters`,
-        `task_values`, `run_as`, `submit_user`, `station`, `queue`, `task_id`), or STOP or
-        KILL the job `batch_request_id`.
+        """OpConJobAction: START a job (with `application`, `job` or `file_name`, and the
+        `StartOptions`: `parameters`, `task_values`, `run_as`, `submit_user`, `station`,
+        `queue`, `task_id`), or STOP or KILL the job `batch_request_id`.
 
         A START is resent only when it provably never reached the server; otherwise an
         unknown outcome raises `StartOutcomeUnknownError`. A START answered with a
         BatchRequestId of 0 or less raises `JobStartError`. STOP or KILL of an ended job
         raises `ConflictError`, unless an earlier attempt of the same call may have landed.
+        `timeout`: seconds for the whole call, retries and a Logon included (None: the
+        client's `total_timeout`); past it, `APITimeoutError`.
         """
         return await self._job_action(
-            action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs
+            action,
+            application=application,
+            job=job,
+            batch_request_id=batch_request_id,
+            start_kwargs=start_kwargs,
+            deadline=self._deadline(timeout),
         )
 
     async def _job_action(
@@ -251,7 +307,7 @@ class AsyncClient(BaseClient):
         application: str | None = None,
         job: str | None = None,
         batch_request_id: int | None = None,
-        start_kwargs: dict[str, Any] | None = None,
+        start_kwargs: Mapping[str, Any] | None = None,
         deadline: float | None = None,
     ) -> ActionResult:
         # `deadline` (on the client's clock) bounds the call below total_timeout (job handles pass theirs).
@@ -266,17 +322,37 @@ class AsyncClient(BaseClient):
             check_started(result, call)
         return result
 
-    async def monitor_job(self, batch_request_id: int) -> JobStatus:
-        """MonitorJob: the status of a batch request."""
-        return await self._monitor_job(batch_request_id)
+    async def monitor_job(
+        self,
+        batch_request_id: int,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - seconds for the whole call, on the client's clock
+    ) -> JobStatus:
+        """MonitorJob: the status of a batch request.
+
+        `timeout`: seconds for the whole call, retries and a Logon included (None: the
+        client's `total_timeout`); past it, `APITimeoutError`.
+        """
+        return await self._monitor_job(batch_request_id, self._deadline(timeout))
 
     async def _monitor_job(self, batch_request_id: int, deadline: float | None = None) -> JobStatus:
         call, done = await self._send(_wire.monitor_request(batch_request_id), deadline)
         return call.decode(done.response, _wire.parse_job_status)
 
-    async def get_messages(self, batch_request_id: int, after: int = 0, max_count: int | None = None) -> MessagePage:
-        """GetMessages: one page of the job's messages after sequence `after`."""
-        return await self._get_messages(batch_request_id, after, max_count)
+    async def get_messages(
+        self,
+        batch_request_id: int,
+        after: int = 0,
+        max_count: int | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - seconds for the whole call, on the client's clock
+    ) -> MessagePage:
+        """GetMessages: one page of the job's messages after sequence `after`.
+
+        `timeout`: seconds for the whole call, retries and a Logon included (None: the
+        client's `total_timeout`); past it, `APITimeoutError`.
+        """
+        return await self._get_messages(batch_request_id, after, max_count, self._deadline(timeout))
 
     async def _get_messages(
         self, batch_request_id: int, after: int = 0, max_count: int | None = None, deadline: float | None = None
@@ -284,10 +360,16 @@ class AsyncClient(BaseClient):
         call, done = await self._send(_wire.messages_request(batch_request_id, after, max_count), deadline)
         return call.decode(done.response, _wire.parse_message_page)
 
-    async def heartbeat(self) -> bool:
-        """True while the batch server takes requests; False for anything else. Never raises."""
+    async def heartbeat(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - seconds for the whole call, on the client's clock
+    ) -> bool:
+        """True while the batch server takes requests; False for anything else, a call past
+        `timeout` seconds included. Raises only `ValidationError`, for an unusable `timeout`."""
+        deadline = self._deadline(timeout)
         try:
-            call, done = await self._send(_wire.heartbeat_request())
+            call, done = await self._send(_wire.heartbeat_request(), deadline)
             return call.decode(done.response, lambda data, **_: _wire.parse_heartbeat(data))
         except AmtOpConError:
             return False
@@ -309,7 +391,7 @@ class AsyncClient(BaseClient):
         application: str,
         job: str | None = None,
         *,
-        parameters: Sequence[str] | None = None,
+        parameters: Parameters | None = None,
         task_values: TaskValuesArg = None,
         run_as: str | None = None,
         file_name: str | None = None,
@@ -318,14 +400,16 @@ class AsyncClient(BaseClient):
         queue: str | None = None,
         task_id: str | None = None,
         xml_escape: bool = False,
+        timeout: float | None = None,  # noqa: ASYNC109 - seconds for the whole call, on the client's clock
     ) -> AsyncJobHandle:
         """START a batch job and return its `AsyncJobHandle` (one OpConJobAction call).
 
         Args:
             application: the AMT application (`ApplicationName`).
             job: the batch job (`JobName`); may be None when `file_name` is given.
-            parameters: script parameters, in order (`NAME=VALUE` strings pass as is).
-            task_values: a mapping, or a sequence of `TaskValue`.
+            parameters: script parameters, in order: a list or tuple of strings
+                (`NAME=VALUE` strings pass as is).
+            task_values: a mapping, or a sequence of `TaskValue` or `(name, value)` pairs.
             run_as: the AMT user to run as (default: the application's default user).
             file_name: an absolute script path overriding the stored job definition.
             submit_user: who submitted the request (default BATCH).
@@ -334,6 +418,9 @@ class AsyncClient(BaseClient):
             task_id: the START's `TaskId` (a UUID; default: a new one).
             xml_escape: send the parameters' and task values' text with `&`, `<`, `>`, `"`
                 and `'` as XML entities (the ACS plug-in's "Requires XML Escape Sequences").
+            timeout: seconds for the whole call, retries and a Logon included (None: the
+                client's `total_timeout`); past it, `StartOutcomeUnknownError` or
+                `APITimeoutError` as for any call.
 
         Raises `JobStartError` when the server answers without starting the job, and
         `StartOutcomeUnknownError` when it may or may not have queued it.
@@ -351,6 +438,7 @@ class AsyncClient(BaseClient):
             queue=queue,
             task_id=task_id,
             xml_escape=xml_escape,
+            timeout=timeout,
         )
         status = status_from_action(result, None, application, job)
         return AsyncJobHandle(self, result.batch_request_id, status=status)
@@ -369,7 +457,7 @@ class AsyncClient(BaseClient):
         application: str,
         job: str | None = None,
         *,
-        parameters: Sequence[str] | None = None,
+        parameters: Parameters | None = None,
         task_values: TaskValuesArg = None,
         run_as: str | None = None,
         file_name: str | None = None,
@@ -383,13 +471,15 @@ class AsyncClient(BaseClient):
         on_status: AsyncOnStatus | None = None,
         success: ExitCriteria | str | None = None,
     ) -> JobResult:
-        """`start(...)` then `wait(timeout, poll, on_status)` on its handle: no deadline unless one is given.
+        """`start(...)` then `wait(timeout, poll, on_status)` on its handle: no deadline unless
+        one is given; `timeout` bounds the whole run, the START included.
 
         `success` (OpCon's syntax, e.g. `"RG 0-4 OR EQ 99"`, or an `ExitCriteria`): raise
         `JobFailedError` unless the exit code meets it (`result.raise_for_code(success)`).
         None (default): never raise because of the job's own code.
         """
         criteria = None if success is None else ExitCriteria.coerce(success)  # checked before anything is sent
+        deadline = self._deadline(timeout)
         handle = await self.start(
             application,
             job,
@@ -402,6 +492,72 @@ class AsyncClient(BaseClient):
             queue=queue,
             task_id=task_id,
             xml_escape=xml_escape,
+            timeout=timeout,
         )
-        result = await handle.wait(timeout=timeout, poll=poll, on_status=on_status)
+        left = None if deadline is None else max(0.0, deadline - self._clock.now())
+        result = await handle.wait(timeout=left, poll=poll, on_status=on_status)
         return result if criteria is None else result.raise_for_code(criteria)
+
+
+class AsyncClientWithRawResponse:
+    """`client.with_raw_response`: the client's calls, each returning a `RawResponse`
+    (`.parsed`, the redacted `.http_response`, `.status_code`, `.headers`, `.request_id`).
+
+    Errors are raised as by the plain calls (an `APIStatusError` has its `.response`).
+    """
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def _raw(self, call: Callable[[], Any]) -> RawResponse[Any]:
+        with capture() as answers:
+            parsed = await call()
+        return RawResponse(parsed, answers[0])
+
+    @overload
+    async def job_action(
+        self,
+        action: Literal["START"],
+        *,
+        application: str,
+        job: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - as the client's
+        **start: Unpack[StartOptions],
+    ) -> RawResponse[ActionResult]: ...
+
+    @overload
+    async def job_action(
+        self,
+        action: Literal["STOP", "KILL"],
+        *,
+        batch_request_id: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - as the client's
+    ) -> RawResponse[ActionResult]: ...
+
+    async def job_action(self, action: Action, **kwargs: Any) -> RawResponse[ActionResult]:
+        """`AsyncClient.job_action`, with the raw answer."""
+        return await self._raw(lambda: self._client.job_action(action, **kwargs))
+
+    async def monitor_job(
+        self,
+        batch_request_id: int,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - as the client's
+    ) -> RawResponse[JobStatus]:
+        """`AsyncClient.monitor_job`, with the raw answer."""
+        return await self._raw(lambda: self._client.monitor_job(batch_request_id, timeout=timeout))
+
+    async def get_messages(
+        self,
+        batch_request_id: int,
+        after: int = 0,
+        max_count: int | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - as the client's
+    ) -> RawResponse[MessagePage]:
+        """`AsyncClient.get_messages`, with the raw answer."""
+        return await self._raw(
+            lambda: self._client.get_messages(batch_request_id, after, max_count, timeout=timeout)
+        )

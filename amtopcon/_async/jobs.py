@@ -48,26 +48,38 @@ class AsyncJobHandle(HandleCore):
         """The client this handle calls through."""
         return self._client
 
-    async def status(self) -> JobStatus:
-        """The job's status now (one MonitorJob call)."""
-        status = await self._client.monitor_job(self.batch_request_id)
+    async def status(self, *, timeout: float | None = None) -> JobStatus:  # noqa: ASYNC109 - on the client's clock
+        """The job's status now (one MonitorJob call).
+
+        `timeout`: seconds for the whole call, retries and a Logon included (None: the
+        client's `total_timeout`); past it, `APITimeoutError`.
+        """
+        status = await self._client.monitor_job(self.batch_request_id, timeout=timeout)
         self._status = status
         return status
 
-    async def messages(self, after: int = 0) -> list[Message]:
+    async def messages(
+        self,
+        after: int = 0,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - on the client's clock
+    ) -> list[Message]:
         """Every message of the job after sequence `after`, reading all pages.
 
-        A plain read: it does not move `last_sequence`.
+        A plain read: it does not move `last_sequence`. `timeout`: seconds for all the
+        pages together (None: each call bounded by the client's `total_timeout`); past
+        it, `APITimeoutError`.
         """
+        deadline = self._action_deadline(timeout)
         watch = Watch(self, None, None, following=True, cursor=_validate.sequence(after, "after"))
-        while await self._read_page(watch):
+        while await self._read_page(watch, deadline):
             pass
         return watch.pending
 
-    async def _read_page(self, watch: Watch) -> bool:
-        page = await self._client._get_messages(
-            self.batch_request_id, after=watch.cursor, deadline=watch.call_deadline()
-        )
+    async def _read_page(self, watch: Watch, deadline: float | None = None) -> bool:
+        if deadline is None:
+            deadline = watch.call_deadline()
+        page = await self._client._get_messages(self.batch_request_id, after=watch.cursor, deadline=deadline)
         return watch.add_page(page)
 
     async def _round(self, watch: Watch, on_status: AsyncOnStatus | None) -> None:

@@ -18,7 +18,9 @@ import httpx
 from amtopcon import _constants as C
 from amtopcon import _validate, _wire
 from amtopcon._clock import Clock
+from amtopcon._core.observe import check_event_hooks
 from amtopcon._logging import configure_logging_from_env, warn_once
+from amtopcon._types import EventHooks
 from amtopcon._validate import Secret
 from amtopcon._version import __version__
 from amtopcon.config import read_connector_config, read_env
@@ -60,6 +62,8 @@ class ClientOptions(TypedDict, total=False):
         headers: extra headers sent on every call.
         poll: the default `PollPolicy` of the handles (None: `PollPolicy()`).
         clock: the time source (None: the real clock).
+        event_hooks (EventHooks | None): functions that see every attempt's request and
+            answer (redacted copies), as `{"request": [...], "response": [...]}`; default None.
     """
 
     base_url: str | httpx.URL
@@ -73,6 +77,7 @@ class ClientOptions(TypedDict, total=False):
     headers: Mapping[str, str] | None
     poll: PollPolicy | None
     clock: Clock | None
+    event_hooks: EventHooks | None
 
 
 OPTION_NAMES: frozenset[str] = frozenset(ClientOptions.__annotations__)
@@ -178,6 +183,7 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
         poll: PollPolicy | None = None,
         clock: Clock | None = None,
+        event_hooks: EventHooks | None = None,
     ) -> None:
         configure_logging_from_env()
         self._base_url = normalise_base_url(base_url)
@@ -201,6 +207,7 @@ class BaseClient:
         if clock is not None and not isinstance(clock, Clock):
             raise ValidationError("clock: expected an amtopcon.Clock", field="clock")
         self._clock = clock or Clock()
+        self._event_hooks = check_event_hooks(event_hooks)
         self._rng = random.Random()
         self._auth = AuthState(self._new_lock())
         self._owns_http = True
@@ -280,6 +287,11 @@ class BaseClient:
         """Retries of one call (see the wire contract for what may repeat)."""
         return self._max_retries
 
+    def _deadline(self, timeout: object) -> float | None:
+        """A per-call `timeout=` (seconds for the whole call) as a deadline on the client's clock."""
+        seconds = _validate.seconds(timeout, "timeout", inclusive=False, finite=False, allow_none=True)
+        return None if seconds is None else self._clock.now() + seconds
+
     def _new_lock(self) -> Any:
         """The lock that lets one Logon run at a time (each flavour gives its own)."""
         raise NotImplementedError
@@ -300,6 +312,7 @@ class BaseClient:
             "headers": self._headers,
             "poll": self._poll,
             "clock": self._clock,
+            "event_hooks": self._event_hooks,
         }
 
     def _copy_with(self: Any, changes: Mapping[str, Any]) -> Any:

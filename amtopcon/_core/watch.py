@@ -40,7 +40,7 @@ TRANSIENT: Final = (APIConnectionError, InternalServerError, RateLimitError)
 
 OnStatus = Callable[[JobStatus], object]
 AsyncOnStatus = Callable[[JobStatus], object | Awaitable[object]]
-TaskValuesArg = Mapping[str, str] | Sequence[TaskValue] | None
+TaskValuesArg = Mapping[str, str] | Sequence[TaskValue | tuple[str, str]] | None
 
 
 def _describe(status: JobStatus | None) -> str:

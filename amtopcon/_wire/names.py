@@ -17,6 +17,8 @@ JOB_ACTION: Final = "OpConJobAction"
 MONITOR_JOB: Final = "MonitorJob"
 GET_MESSAGES: Final = "GetMessages"
 FUNCTIONS: Final = (LOGON, HEARTBEAT, JOB_ACTION, MONITOR_JOB, GET_MESSAGES)
+#: The same names as a type (what the emulator's `faults.fail_next` and friends take).
+FunctionName = Literal["Logon", "HeartBeat", "OpConJobAction", "MonitorJob", "GetMessages"]
 METHODS: Final[Mapping[str, str]] = {
     LOGON: "POST",
     HEARTBEAT: "GET",

@@ -9,9 +9,10 @@ from typing import Final
 import attrs
 
 from amtopcon import _validate, _wire
+from amtopcon._wire.names import FunctionName
 from amtopcon.errors import ValidationError
 
-__all__ = ["Fault", "Faults"]
+__all__ = ["Fault", "Faults", "FunctionName"]
 
 #: The contract's ErrorCode for each HTTP status a test may inject.
 ERROR_CODES: Final = {
@@ -77,7 +78,9 @@ class Faults:
             queue = self._pending.setdefault(fault.function, deque())
             queue.extend([fault] * times)
 
-    def fail_next(self, function: str, status: int, times: int = 1, retry_after: float | str | None = None) -> None:
+    def fail_next(
+        self, function: FunctionName, status: int, times: int = 1, retry_after: float | str | None = None
+    ) -> None:
         """Answer the next `times` calls of `function` with HTTP `status`, without processing them.
 
         The body is the contract's error shape with the ErrorCode of that status
@@ -95,7 +98,7 @@ class Faults:
             _validate.seconds(retry_after, "retry_after")
         self._add(Fault(self._function(function), "fail", status=status, retry_after=retry_after), times)
 
-    def delay_next(self, function: str, seconds: float) -> None:
+    def delay_next(self, function: FunctionName, seconds: float) -> None:
         """Answer the next call of `function` after `seconds` (on the emulator's clock).
 
         In process, a delay longer than the client's read timeout becomes a read timeout
@@ -104,7 +107,7 @@ class Faults:
         seconds = _validate.seconds(seconds, "seconds")
         self._add(Fault(self._function(function), "delay", seconds=seconds))
 
-    def drop_next(self, function: str, after_processing: bool = True) -> None:
+    def drop_next(self, function: FunctionName, after_processing: bool = True) -> None:
         """Break the connection on the next call of `function`.
 
         `after_processing=True`: the request takes effect but no answer comes back (a

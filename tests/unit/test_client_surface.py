@@ -35,6 +35,7 @@ DOCUMENTED = [
     ("headers", None),
     ("poll", None),
     ("clock", None),
+    ("event_hooks", None),
     ("http_client", None),
 ]
 CONNECTOR_CONFIG = """\
