@@ -59,7 +59,7 @@ class AsyncJobHandle(HandleCore):
 
         A plain read: it does not move `last_sequence`.
         """
-        watch = Watch(self, None, None, following=True, cursor=_validate.sequence(after, "after"))
+        watch = Watch(self, None, None, following=True, cursor=_validate.sequence(after, "after"), one_read=True)
         while await self._read_page(watch):
             pass
         return watch.pending

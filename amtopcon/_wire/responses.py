@@ -17,6 +17,7 @@ from amtopcon._wire.names import (
     F_HAS_MORE,
     F_MESSAGE,
     F_MESSAGES,
+    F_SEQUENCE,
     F_STATUS,
     F_TEXT,
     F_TOKEN,
@@ -113,11 +114,22 @@ def parse_heartbeat(data: Any) -> bool:
     return isinstance(data, Mapping) and ci_getter(data)(F_STATUS) == HEARTBEAT_OK
 
 
-def parse_action_result(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> ActionResult:
-    """An OpConJobAction answer. A START answer's `BatchRequestId` <= 0 is checked by the caller."""
+def _about(value: Any, asked: int | None) -> Any:
+    """An answer must be about the job asked for (answers checked against the request)."""
+    got = getattr(value, "batch_request_id", None)
+    if asked is not None and got is not None and got != asked:
+        raise StructureFailure(f"{F_BATCH_REQUEST_ID}: the answer is about job {got}, not the job asked for ({asked})")
+    return value
+
+
+def parse_action_result(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, about: int | None = None
+) -> ActionResult:
+    """An OpConJobAction answer. A START answer's `BatchRequestId` <= 0 is checked by the caller;
+    a STOP or KILL answer must be about the job `about`."""
     result: ActionResult = _wrap(
         JOB_ACTION,
-        lambda d: _parse(d, ACTION_FIELDS, ActionResult, JOB_ACTION),
+        lambda d: _about(_parse(d, ACTION_FIELDS, ActionResult, JOB_ACTION), about),
         data,
         status_code,
         request_id,
@@ -125,11 +137,13 @@ def parse_action_result(data: Any, *, status_code: int | None = None, request_id
     return result
 
 
-def parse_job_status(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> JobStatus:
-    """A MonitorJob answer."""
+def parse_job_status(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, about: int | None = None
+) -> JobStatus:
+    """A MonitorJob answer (about the job `about`, when given)."""
     result: JobStatus = _wrap(
         MONITOR_JOB,
-        lambda d: _parse(d, STATUS_FIELDS, JobStatus, MONITOR_JOB),
+        lambda d: _about(_parse(d, STATUS_FIELDS, JobStatus, MONITOR_JOB), about),
         data,
         status_code,
         request_id,
@@ -137,8 +151,11 @@ def parse_job_status(data: Any, *, status_code: int | None = None, request_id: s
     return result
 
 
-def parse_message_page(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> MessagePage:
-    """A GetMessages answer; messages come back ordered by sequence."""
+def parse_message_page(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, about: int | None = None
+) -> MessagePage:
+    """A GetMessages answer; messages come back ordered by sequence. Sequences are positive
+    and unique within a page, and the page is about the job `about` (when both are given)."""
 
     def read(d: Any) -> MessagePage:
         if not isinstance(d, Mapping):
@@ -159,6 +176,11 @@ def parse_message_page(data: Any, *, status_code: int | None = None, request_id:
             except StructureFailure as exc:
                 raise StructureFailure(f"{F_MESSAGES}[{i}]: {exc.detail}") from None
         messages.sort(key=lambda m: m.sequence)
+        for before, message in zip([None, *messages], messages, strict=False):
+            if message.sequence <= 0:
+                raise StructureFailure(f"{F_MESSAGES}: {F_SEQUENCE} {message.sequence} is not positive")
+            if before is not None and before.sequence == message.sequence:
+                raise StructureFailure(f"{F_MESSAGES}: {F_SEQUENCE} {message.sequence} appears twice")
         has_more = get(F_HAS_MORE)
         if has_more is None:
             has_more = False
@@ -171,7 +193,7 @@ def parse_message_page(data: Any, *, status_code: int | None = None, request_id:
                 brid_value = structure_int(brid)
             except ValueError as exc:
                 raise StructureFailure(f"{F_BATCH_REQUEST_ID}: {exc}") from None
-        return MessagePage(messages=tuple(messages), has_more=has_more, batch_request_id=brid_value)
+        return _about(MessagePage(messages=tuple(messages), has_more=has_more, batch_request_id=brid_value), about)
 
     result: MessagePage = _wrap(GET_MESSAGES, read, data, status_code, request_id)
     return result
@@ -261,7 +283,7 @@ def redacted(response: httpx.Response) -> httpx.Response:
         return response
     token_header = H_TOKEN.lower()
     headers = [(k, "***" if k.lower() == token_header else v) for k, v in request.headers.items()]
-    is_logon = request.url.path.endswith("/" + LOGON)
+    is_logon = request.url.path.endswith("/" + LOGON)  # its body holds the password, its answer a token
     clean_request = httpx.Request(
         request.method,
         request.url,
@@ -272,6 +294,6 @@ def redacted(response: httpx.Response) -> httpx.Response:
     return httpx.Response(
         response.status_code,
         headers=[(k, v) for k, v in response.headers.items() if k.lower() not in drop],
-        content=response.content,
+        content=b"" if is_logon else response.content,
         request=clean_request,
     )
