@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from amtopcon import _constants as C
+from amtopcon._wire.names import H_REQUEST_ID
 from amtopcon.errors import ResponseTooLargeError
 
 __all__ = [
@@ -207,7 +208,7 @@ def _too_large(response: httpx.Response, limit: int) -> ResponseTooLargeError:
     return ResponseTooLargeError(
         f"the answer is larger than max_response_size ({limit} bytes); it was not read further",
         status_code=response.status_code,
-        request_id=response.headers.get("X-Request-Id"),
+        request_id=response.headers.get(H_REQUEST_ID),
     )
 
 

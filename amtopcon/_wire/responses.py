@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
 
@@ -45,6 +45,8 @@ from amtopcon.errors import (
 from amtopcon.models import ActionResult, JobStatus, Message, MessagePage
 
 # --------------------------------------------------------------------------- responses
+
+_T = TypeVar("_T")
 
 
 def _excerpt(content: bytes) -> str:
@@ -114,7 +116,7 @@ def parse_heartbeat(data: Any) -> bool:
     return isinstance(data, Mapping) and ci_getter(data)(F_STATUS) == HEARTBEAT_OK
 
 
-def _about(value: Any, asked: int | None) -> Any:
+def _about(value: _T, asked: int | None) -> _T:
     """An answer must be about the job asked for (answers checked against the request)."""
     got = getattr(value, "batch_request_id", None)
     if asked is not None and got is not None and got != asked:
@@ -294,6 +296,6 @@ def redacted(response: httpx.Response) -> httpx.Response:
     return httpx.Response(
         response.status_code,
         headers=[(k, v) for k, v in response.headers.items() if k.lower() not in drop],
-        content=b"" if is_logon else response.content,
+        content=b"" if is_logon and response.is_success else response.content,
         request=clean_request,
     )

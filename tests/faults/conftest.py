@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -49,10 +50,8 @@ def walk(exc: BaseException) -> Iterator[Any]:
         if isinstance(obj, dict):
             stack += list(obj.keys()) + list(obj.values())
         for name in ("request", "_request", "response", "_response", "headers", "content", "_content", "stream"):
-            try:
+            with contextlib.suppress(Exception):  # a property that refuses (httpx's .request) reaches nothing
                 stack.append(getattr(obj, name, None))
-            except Exception:  # noqa: BLE001 - a property that refuses (httpx's .request) reaches nothing
-                pass
         if hasattr(obj, "__dict__") and not isinstance(obj, type):
             stack += list(vars(obj).values())
 
@@ -67,7 +66,7 @@ def texts(exc: BaseException) -> str:
         try:
             out.append(str(obj))
             out.append(repr(obj))
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         if hasattr(obj, "raw") and isinstance(getattr(obj, "raw", None), list):  # httpx.Headers
             out += [f"{k!r}{v!r}" for k, v in obj.raw]

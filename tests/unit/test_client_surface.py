@@ -36,6 +36,7 @@ DOCUMENTED = [
     ("poll", None),
     ("clock", None),
     ("http_client", None),
+    ("max_response_size", 64 * 1024 * 1024),
 ]
 CONNECTOR_CONFIG = """\
 [CONNECTOR]
