@@ -245,9 +245,10 @@ def validate_batch_request_id(value: object) -> int:
     if isinstance(value, bool):
         raise ValidationError(f"{field}: expected a positive integer, got {value!r}", field=field)
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        if len(value.strip()) > 19:  # past an Int64 (and Python's int() digit limit)
-            raise ValidationError(f"{field}: expected a positive Int64, got {len(value.strip())} digits", field=field)
-        value = int(value.strip())
+        digits = value.strip().lstrip("0") or "0"
+        if len(digits) > 19:  # past an Int64 (and Python's int() digit limit)
+            raise ValidationError(f"{field}: expected a positive Int64, got {len(digits)} digits", field=field)
+        value = int(digits)
     if not isinstance(value, int) or value <= 0:
         raise ValidationError(f"{field}: expected a positive integer, got {str(value)[:40]!r}", field=field)
     if value > MAX_BATCH_REQUEST_ID:
