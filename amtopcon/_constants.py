@@ -14,6 +14,11 @@ DEFAULT_MAX_RETRIES: Final = 3  # retries of one call (what may repeat follows t
 INITIAL_BACKOFF: Final = 0.5  # seconds before the first retry (before jitter)
 MAX_BACKOFF: Final = 8.0  # cap on one back-off between retries
 MAX_RETRY_AFTER: Final = 60.0  # a Retry-After longer than this is not waited out (wire contract)
+# -- hostile networks and servers (issue 15)
+MAX_RESPONSE_SIZE: Final = 64 * 1024 * 1024  # bytes of one answer (decoded); more: ResponseTooLargeError
+MIN_READ_RATE: Final = 64 * 1024  # bytes/s: an attempt may last connect + read timeout + size / this rate
+MAX_PAGES_PER_READ: Final = 1000  # GetMessages pages of one messages()/wait() read or one follow() round
+MAX_BATCH_REQUEST_ID: Final = 2**63 - 1  # an Int64 on the wire
 
 # -- waits and follows (job handles)
 KILL_GRACE: Final = 30.0  # seconds a `with` block (or the CLI on a signal) gives its best-effort KILL

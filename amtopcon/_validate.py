@@ -135,6 +135,11 @@ def headers(value: object) -> dict[str, str]:
             raise ValidationError(f"headers: names and values must be strings, got {name!r}", field="headers")
         if any(c in name + text for c in "\r\n\x00"):
             raise ValidationError(f"headers: {name!r} contains a line break", field="headers")
+        if not (name + text).isascii() or not (name + text).isprintable():
+            raise ValidationError(
+                f"headers: {name.encode('ascii', 'replace').decode()!r}: names and values must be printable ASCII",
+                field="headers",
+            )
     return dict(value)
 
 

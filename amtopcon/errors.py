@@ -40,6 +40,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "StartOutcomeUnknownError",
     "ValidationError",
     "WaitTimeoutError",
@@ -347,6 +348,11 @@ class InvalidResponseError(AmtOpConError):
         self.request_id = request_id
         self.body = body
         self.response = response
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """An answer larger than the client's `max_response_size` (64 MiB by default): refused
+    before more of it was read. Any status: the body is never kept (`.body` is None)."""
 
 
 class StartOutcomeUnknownError(AmtOpConError):

@@ -69,6 +69,8 @@ TOKENS = [
     ("AsyncLock", "Lock"),
     ("AsyncShield", "Shield"),
     ("anotify", "notify"),
+    ("AsyncAttempt", "Attempt"),
+    ("aread_capped", "read_capped"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),
     ("aclose", "close"),

@@ -71,7 +71,7 @@ class AsyncJobHandle(HandleCore):
         it, `APITimeoutError`.
         """
         deadline = self._action_deadline(timeout)
-        watch = Watch(self, None, None, following=True, cursor=_validate.sequence(after, "after"))
+        watch = Watch(self, None, None, following=True, cursor=_validate.sequence(after, "after"), one_read=True)
         while await self._read_page(watch, deadline):
             pass
         return watch.pending

@@ -54,6 +54,7 @@ __all__ = [
     "Step",
     "backoff_delay",
     "check_started",
+    "check_token",
     "classify_exception",
     "parse_retry_after",
     "retryable",
@@ -224,6 +225,14 @@ class CallState:
             http, self.wreq, token, self.request_id, _bounded(self.client._timeout, remaining)
         )
 
+    def attempt_budget(self) -> tuple[float | None, float | None]:
+        """Real seconds one attempt may take (connect plus read timeout; None: unbounded),
+        and what is left of the call's deadline (None: no deadline). See `primitives.Attempt`."""
+        t = self.client._timeout
+        own = None if t.read is None else t.read + (t.connect or 0.0)
+        remaining = None if self.deadline is None else max(self.deadline - self.clock.now(), 0.0)
+        return own, remaining
+
     # -- deciding
     def _elapsed(self) -> float:
         return self.clock.now() - self.started
@@ -259,7 +268,9 @@ class CallState:
         if self.retries >= self.client._max_retries:
             raise error
         self.retries += 1
-        delay = retry_after if retry_after is not None else backoff_delay(self.retries, self.client._rng)
+        delay = backoff_delay(self.retries, self.client._rng)
+        if retry_after is not None:  # a zero or past Retry-After still backs off
+            delay = max(delay, retry_after)
         if self.deadline is not None and self.clock.now() + delay >= self.deadline:
             raise error
         return Sleep(delay)
@@ -299,19 +310,33 @@ class CallState:
         failure = classify_exception(exc)
         what = type(exc).__name__
         self._log(what, self.request_id)
+        clean = self._sanitised(exc)
         if self.wreq.kind == "start" and failure is Failure.MAYBE_SENT:
-            raise self._outcome_unknown(what, self.request_id) from exc
+            raise self._outcome_unknown(what, self.request_id) from clean
         if failure is Failure.MAYBE_SENT:
             self.maybe_landed = True
         cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        detail = str(exc) or what
+        detail = str(clean) or what
         if failure is Failure.FATAL and tls_failure(exc):
             detail = f"TLS certificate verification failed: {detail}"
         error = cls(f"{self.wreq.function}: {what}: {detail}", attempts=self.attempts, request_id=self.request_id)
-        error.__cause__ = exc
+        error.__cause__ = clean
         if not retryable(self.wreq.kind, failure=failure):
             raise error
         return self._retry_or_raise(error, None)
+
+    def _sanitised(self, exc: httpx.HTTPError) -> httpx.HTTPError:
+        """A copy of a transport error to chain to ours: no request (its headers hold the
+        token, a Logon's body the password), no inner chain, no header value in its text."""
+        text = str(exc)
+        if isinstance(exc, httpx.LocalProtocolError) or (self.token_sent and self.token_sent in text):
+            text = "the request could not be sent (a header value is not allowed)"
+        try:
+            clean = type(exc)(text)
+        except TypeError:
+            clean = httpx.TransportError(text)
+        clean.__suppress_context__ = True
+        return clean
 
     def _outcome_unknown(self, why: str, rid: str | None) -> StartOutcomeUnknownError:
         task_id = self.wreq.task_id or ""
@@ -333,10 +358,24 @@ class CallState:
         except InvalidResponseError as exc:
             exc.attempts = self.attempts
             exc.response = redacted(response)
+            if self.wreq.function == _wire.LOGON:
+                exc.body = None  # a Logon answer holds a token
             if self.wreq.kind == "start":
                 # The server did answer START: whether it queued the job is unknown.
                 raise self._outcome_unknown("the answer did not match the contract", rid) from exc
             raise
+
+
+def check_token(token: str, call: CallState) -> str:
+    """A Logon token must be sendable as a header (visible ASCII); it is never shown."""
+    if not (token.isascii() and token.isprintable() and token.strip() == token and token):
+        raise InvalidResponseError(
+            f"{_wire.LOGON} answer does not match the contract: {_wire.F_TOKEN}: not a usable header value "
+            "(visible ASCII expected; the value is not shown)",
+            attempts=call.attempts,
+            request_id=call.request_id,
+        )
+    return token
 
 
 def check_started(result: ActionResult, call: CallState) -> None:

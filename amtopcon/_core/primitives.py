@@ -7,11 +7,29 @@ from __future__ import annotations
 
 import inspect
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
-__all__ = ["AsyncLock", "AsyncShield", "Lock", "Shield", "anotify", "notify"]
+import httpx
+
+from amtopcon import _constants as C
+from amtopcon._wire.names import H_REQUEST_ID
+from amtopcon.errors import ResponseTooLargeError
+
+__all__ = [
+    "AsyncAttempt",
+    "AsyncLock",
+    "AsyncShield",
+    "Attempt",
+    "Lock",
+    "Shield",
+    "anotify",
+    "aread_capped",
+    "notify",
+    "read_capped",
+]
 
 
 class AsyncLock:
@@ -102,3 +120,138 @@ async def anotify(callback: Callable[[Any], object | Awaitable[object]], value: 
 def notify(callback: Callable[[Any], object], value: Any) -> None:
     """Call `callback(value)` (the twin of `anotify`)."""
     callback(value)
+
+
+# --------------------------------------------------------------------------- one attempt, bounded in time and bytes
+
+
+class Attempt:
+    """The real-time bound of one attempt: connecting, sending, the headers and the whole body.
+
+    It ends `seconds` (the connect plus the read timeout) after it began, later by one
+    second per `C.MIN_READ_RATE` bytes of answer read, and never after `remaining` (the
+    call's deadline). httpx's timeouts are per read, so an answer trickled a byte at a
+    time would pass them all; `progress()` is called between body chunks and raises
+    `httpx.ReadTimeout` once the bound is past.
+    """
+
+    __slots__ = ("_began", "_remaining", "_seconds", "request")
+
+    def __init__(self, seconds: float | None, remaining: float | None, request: httpx.Request) -> None:
+        self._seconds = seconds
+        self._remaining = remaining
+        self._began = time.monotonic()
+        self.request = request
+
+    def limit(self, size: int = 0) -> float | None:
+        """Seconds from the start that the attempt may last, `size` bytes having been read."""
+        own = None if self._seconds is None else self._seconds + size / C.MIN_READ_RATE
+        bounds = [b for b in (self._remaining, own) if b is not None]
+        return min(bounds) if bounds else None
+
+    def progress(self, size: int) -> None:
+        """`size` bytes of answer have been read so far: raise `httpx.ReadTimeout` past the bound."""
+        limit = self.limit(size)
+        if limit is not None and time.monotonic() - self._began > limit:
+            raise self.timed_out()
+
+    def timed_out(self) -> httpx.ReadTimeout:
+        return httpx.ReadTimeout("the answer did not arrive within the attempt's time", request=self.request)
+
+    def __enter__(self) -> Attempt:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        pass
+
+
+class AsyncAttempt(Attempt):
+    """`Attempt` with an anyio cancel scope, which also ends an attempt stuck in the
+    headers (the sync twin sees only the body between reads)."""
+
+    __slots__ = ("_scope", "_t0")
+
+    def __init__(self, seconds: float | None, remaining: float | None, request: httpx.Request) -> None:
+        super().__init__(seconds, remaining, request)
+        self._scope: Any = None
+        self._t0 = 0.0
+
+    def __enter__(self) -> AsyncAttempt:
+        limit = self.limit()
+        if limit is not None:
+            import anyio
+
+            self._t0 = anyio.current_time()
+            self._scope = anyio.move_on_after(limit)
+            self._scope.__enter__()
+        return self
+
+    def progress(self, size: int) -> None:
+        super().progress(size)
+        limit = self.limit(size)
+        if self._scope is not None and limit is not None:
+            self._scope.deadline = self._t0 + limit
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._scope is None:
+            return
+        self._scope.__exit__(exc_type, exc, tb)
+        if self._scope.cancelled_caught:
+            raise self.timed_out()
+
+
+def _too_large(response: httpx.Response, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"the answer is larger than max_response_size ({limit} bytes); it was not read further",
+        status_code=response.status_code,
+        request_id=response.headers.get(H_REQUEST_ID),
+    )
+
+
+def _check_length(response: httpx.Response, limit: int) -> None:
+    length = response.headers.get("content-length", "").strip()
+    if length.isdigit() and (len(length) > 19 or int(length) > limit):
+        raise _too_large(response, limit)
+
+
+def _whole(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
+    drop = {"content-encoding", "content-length", "transfer-encoding"}
+    return httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.items() if k.lower() not in drop],
+        content=b"".join(chunks),
+        request=response.request,
+    )
+
+
+async def aread_capped(response: httpx.Response, limit: int, attempt: Attempt) -> httpx.Response:
+    """Read a streamed answer (decoded) under `attempt`'s bound and at most `limit` bytes;
+    the answer, whole. Raises `ResponseTooLargeError` before reading past `limit`."""
+    _check_length(response, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(response, limit)
+        chunks.append(chunk)
+        attempt.progress(size)
+    return _whole(response, chunks)
+
+
+def read_capped(response: httpx.Response, limit: int, attempt: Attempt) -> httpx.Response:
+    """The twin of `aread_capped`."""
+    _check_length(response, limit)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(response, limit)
+        chunks.append(chunk)
+        attempt.progress(size)
+    return _whole(response, chunks)

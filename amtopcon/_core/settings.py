@@ -4,6 +4,7 @@ and `Client` derive from `BaseClient` and add only the sending loop."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import os
@@ -24,7 +25,7 @@ from amtopcon._types import EventHooks
 from amtopcon._validate import Secret
 from amtopcon._version import __version__
 from amtopcon.config import read_connector_config, read_env
-from amtopcon.errors import ClientClosedError, ConfigError, ValidationError
+from amtopcon.errors import AmtOpConError, ClientClosedError, ConfigError, ValidationError
 from amtopcon.polling import PollPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,6 +65,8 @@ class ClientOptions(TypedDict, total=False):
         clock: the time source (None: the real clock).
         event_hooks (EventHooks | None): functions that see every attempt's request and
             answer (redacted copies), as `{"request": [...], "response": [...]}`; default None.
+        max_response_size: the largest answer read, in bytes; default 64 MiB (a larger one
+            raises `ResponseTooLargeError` before more of it is read).
     """
 
     base_url: str | httpx.URL
@@ -78,6 +81,7 @@ class ClientOptions(TypedDict, total=False):
     poll: PollPolicy | None
     clock: Clock | None
     event_hooks: EventHooks | None
+    max_response_size: int
 
 
 OPTION_NAMES: frozenset[str] = frozenset(ClientOptions.__annotations__)
@@ -154,14 +158,50 @@ def check_proxy(proxy: Any) -> Any:
 
 
 class AuthState:
-    """The logon token, shared by a client and its `with_options()` copies."""
+    """The logon token, shared by a client and its `with_options()` copies.
 
-    __slots__ = ("lock", "logons", "token")
+    One Logon is in flight at a time (under `lock`), also when it fails: the calls that
+    waited for a Logon that failed share its failure (`before_logon()` raises a copy),
+    and the next Logon waits out a back-off (an account is not locked by a burst).
+    """
+
+    __slots__ = ("ended", "failure", "failures", "lock", "logons", "retry_at", "token")
 
     def __init__(self, lock: Any) -> None:
         self.token = Secret(None)
         self.lock = lock  # a `primitives.Lock` or `AsyncLock`: one Logon at a time
         self.logons = 0
+        self.ended = 0  # Logons ended (either way): a caller notes it before queueing for the lock
+        self.failure: AmtOpConError | None = None  # the last Logon's failure, until one succeeds
+        self.failures = 0  # Logons failed in a row (the back-off grows with them)
+        self.retry_at = 0.0  # no Logon before this (client clock), after a failure
+
+    def before_logon(self, seen: int | None, now: float, deadline: float | None) -> float:
+        """Seconds to wait before this Logon (hold the lock); raises the shared failure when a
+        Logon failed while this caller queued (`seen` is `ended` as it noted it), or when
+        the back-off outlasts the call's deadline."""
+        failure = self.failure
+        if failure is None:
+            return 0.0
+        delay = max(0.0, self.retry_at - now)
+        if (seen is not None and seen != self.ended) or (deadline is not None and now + delay >= deadline):
+            shared = copy.copy(failure)
+            shared.__cause__ = failure.__cause__
+            raise shared.with_traceback(None)
+        return delay
+
+    def failed(self, error: AmtOpConError, retry_at: float) -> None:
+        self.failure = error
+        self.retry_at = retry_at
+        self.failures += 1
+        self.ended += 1
+
+    def succeeded(self, token: str) -> None:
+        self.token.value = token
+        self.failure = None
+        self.failures = 0
+        self.logons += 1
+        self.ended += 1
 
 
 class BaseClient:
@@ -184,6 +224,7 @@ class BaseClient:
         poll: PollPolicy | None = None,
         clock: Clock | None = None,
         event_hooks: EventHooks | None = None,
+        max_response_size: int = C.MAX_RESPONSE_SIZE,
     ) -> None:
         configure_logging_from_env()
         self._base_url = normalise_base_url(base_url)
@@ -198,6 +239,7 @@ class BaseClient:
             total_timeout, "total_timeout", inclusive=False, finite=False, allow_none=True
         )
         self._max_retries = _validate.integer(max_retries, "max_retries", minimum=0)
+        self._max_response_size = _validate.integer(max_response_size, "max_response_size", minimum=1)
         self._verify = ssl_context_for(verify)
         self._proxy = check_proxy(proxy)
         self._headers = _validate.headers(headers)
@@ -313,6 +355,7 @@ class BaseClient:
             "poll": self._poll,
             "clock": self._clock,
             "event_hooks": self._event_hooks,
+            "max_response_size": self._max_response_size,
         }
 
     def _copy_with(self: Any, changes: Mapping[str, Any]) -> Any:

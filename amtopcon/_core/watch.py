@@ -21,6 +21,7 @@ from amtopcon.errors import (
     AmtOpConError,
     APIConnectionError,
     InternalServerError,
+    InvalidResponseError,
     RateLimitError,
     ValidationError,
     WaitTimeoutError,
@@ -61,12 +62,15 @@ class Watch:
     __slots__ = (
         "_checks_made",
         "_clock",
+        "_cut",
         "_delays",
         "_failed_last",
         "_handle",
         "_last_code",
         "_last_error",
+        "_one_read",
         "_outage_since",
+        "_pages",
         "_policy",
         "_retry_after",
         "_round_began",
@@ -81,7 +85,14 @@ class Watch:
     )
 
     def __init__(
-        self, handle: HandleCore, timeout: object, poll: PollPolicy | None, *, following: bool, cursor: int
+        self,
+        handle: HandleCore,
+        timeout: object,
+        poll: PollPolicy | None,
+        *,
+        following: bool,
+        cursor: int,
+        one_read: bool = False,
     ) -> None:
         if poll is not None and not isinstance(poll, PollPolicy):
             raise ValidationError("poll: expected a PollPolicy", field="poll")
@@ -106,6 +117,9 @@ class Watch:
         self._outage_since: float | None = None
         self._retry_after: float | None = None
         self._round_began = now
+        self._pages = 0  # GetMessages pages read in this round
+        self._cut = False  # this round stopped at C.MAX_PAGES_PER_READ (a follow goes on next round)
+        self._one_read = one_read  # messages(): one read, no rounds
         self.following = following
         self.cursor = cursor  # messages up to this sequence have been read
         self.pending: list[Message] = []  # read but not yet handed out
@@ -120,8 +134,10 @@ class Watch:
             delay = 0.0
         else:
             delay = next(self._delays)
-            if self._retry_after is not None:
-                delay = max(delay, self._retry_after)
+            if self._retry_after is not None:  # capped by the contract, like a call's own retries
+                delay = max(delay, min(self._retry_after, C.MAX_RETRY_AFTER))
+            if self._outage_since is not None:  # never sleep past the outage's bound
+                delay = min(delay, max(self._outage_since + self._policy.max_outage - self._clock.now(), 0.0))
         if self.deadline is not None:
             remaining = self.deadline - self._clock.now()
             if remaining <= 0 and self._checks_made > 0:
@@ -132,6 +148,8 @@ class Watch:
     def begin(self) -> None:
         """A round starts now (its calls are about to be made)."""
         self._round_began = self._clock.now()
+        self._pages = 0
+        self._cut = False
 
     def call_deadline(self) -> float | None:
         """The deadline (on the client's clock) of a call made now: the wait's deadline,
@@ -176,19 +194,33 @@ class Watch:
         return self.following or self.ended
 
     def add_page(self, page: MessagePage) -> bool:
-        """Keep the new messages of a page (by sequence, each once); True when another page waits."""
+        """Keep the new messages of a page (by sequence, each once); True when another page waits.
+
+        Endless paging is refused: a page that says more wait but brings no message past
+        the cursor raises `InvalidResponseError`, and so does a read (`messages()`, a
+        `wait()`'s job log) past `C.MAX_PAGES_PER_READ` pages; a `follow()` reads the rest
+        in its next round instead, handing out what it has.
+        """
         before = self.cursor
         for message in page.messages:
             if message.sequence > self.cursor:
                 self.pending.append(message)
                 self.cursor = message.sequence
+        self._pages += 1
+        job = self._handle.batch_request_id
         if page.has_more and self.cursor == before:
-            logger.warning(
-                "AMT job %d: GetMessages said more messages wait but sent none after %d; stopping this read",
-                self._handle.batch_request_id,
-                before,
+            raise InvalidResponseError(
+                f"GetMessages for AMT job {job} said more messages wait but sent none past sequence {before} "
+                "(no progress; the read stopped)"
             )
-            return False
+        if page.has_more and self._pages >= C.MAX_PAGES_PER_READ:
+            if self.following and not self._one_read:
+                self._cut = True
+                return False
+            raise InvalidResponseError(
+                f"GetMessages for AMT job {job} still said more messages wait after {self._pages} pages "
+                f"(the bound of one read; use follow() for a longer log)"
+            )
         return page.has_more
 
     def ok(self) -> None:
@@ -197,7 +229,7 @@ class Watch:
         self._retry_after = None
         self._outage_since = None
         self._last_error = None
-        if self.ended:
+        if self.ended and not self._cut:
             self.done = True
 
     def failed(self, error: AmtOpConError) -> None:

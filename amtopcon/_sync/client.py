@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 from types import TracebackType
 from typing import Any, Literal, Self, Unpack, overload
 
@@ -18,9 +19,9 @@ from amtopcon import _constants as C
 from amtopcon import _wire
 from amtopcon._sync.jobs import JobHandle
 from amtopcon._clock import Clock
-from amtopcon._core.call import CallState, Done, Relogon, check_started
+from amtopcon._core.call import CallState, Done, Relogon, backoff_delay, check_started, check_token
 from amtopcon._core.observe import RawResponse, capture, log_hook_error, record, redacted_request, redacted_response
-from amtopcon._core.primitives import Lock, notify
+from amtopcon._core.primitives import Attempt, Lock, notify, read_capped
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import OnStatus, status_from_action
 from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
@@ -61,6 +62,7 @@ class Client(BaseClient):
         clock: Clock | None = None,
         event_hooks: EventHooks | None = None,
         http_client: httpx.Client | None = None,
+        max_response_size: int = C.MAX_RESPONSE_SIZE,
     ) -> None:
         """Make a client; nothing is sent until the first call.
 
@@ -80,7 +82,10 @@ class Client(BaseClient):
                 attempt (Logons and retries included) as a redacted copy: the token is `***`,
                 a Logon's body (request and answer) is empty. A coroutine function is awaited; an exception inside
                 a hook is logged and the call goes on.
-            http_client: an `httpx.Client` to use as given (it is not closed by this client).
+            http_client: an `httpx.Client` to use as given (it is not closed by this client;
+                redirects are never followed, whatever its `follow_redirects`).
+            max_response_size: the largest answer read, in bytes (default 64 MiB); a larger
+                one raises `ResponseTooLargeError` before more of it is read.
 
         Raises:
             ValidationError: an argument is unusable (`.field` names it); nothing was sent.
@@ -98,6 +103,7 @@ class Client(BaseClient):
             poll=poll,
             clock=clock,
             event_hooks=event_hooks,
+            max_response_size=max_response_size,
         )
         if http_client is None:
             self._http = httpx.Client(**self._http_kwargs())
@@ -196,14 +202,24 @@ class Client(BaseClient):
             token = self._token(call.deadline) if wreq.needs_token else None
             request = call.build(self._http, token)
             self._notify("request", request)
+            failure: httpx.HTTPError | None = None
             try:
-                response = self._http.send(request)
+                # One attempt is bounded in time and bytes, headers and body (a trickle or an
+                # endless answer ends); redirects are never followed, even by an injected client.
+                with Attempt(*call.attempt_budget(), request) as attempt:
+                    streamed = self._http.send(request, stream=True, follow_redirects=False)
+                    try:
+                        response = read_capped(streamed, self._max_response_size, attempt)
+                    finally:
+                        streamed.close()
             except httpx.HTTPError as exc:
-                step = call.on_exception(exc)
+                failure = exc  # handled below, outside this block: no request in any __context__
             except RuntimeError:  # closed by another task or thread since the check above
                 if self._http.is_closed:
                     raise self._closed_error(call) from None
                 raise
+            if failure is not None:
+                step = call.on_exception(failure)
             else:
                 self._notify("response", response)
                 step = call.on_response(response)
@@ -233,21 +249,32 @@ class Client(BaseClient):
         token = self._auth.token.value
         if token:
             return token
+        seen = self._auth.ended
         with self._auth.lock:
             if not self._auth.token.value:
-                self._logon(deadline)
+                self._logon(deadline, seen)
             return self._auth.token.value or ""
 
     def _relogon(self, stale: str | None, deadline: float | None = None) -> None:
+        seen = self._auth.ended
         with self._auth.lock:
             if self._auth.token.value in (stale, None):
-                self._logon(deadline)
+                self._logon(deadline, seen)
 
-    def _logon(self, deadline: float | None = None) -> None:
+    def _logon(self, deadline: float | None = None, seen: int | None = None) -> None:
+        # Under the lock: one Logon in flight; a failed one is shared, the next one backs off.
+        auth = self._auth
         user, password = self._credentials()
-        call, done = self._send(_wire.logon_request(user, password), deadline)
-        self._auth.token.value = call.decode(done.response, _wire.parse_logon)
-        self._auth.logons += 1
+        delay = auth.before_logon(seen, self._clock.now(), deadline)
+        if delay:
+            self._clock.sleep(delay)
+        try:
+            call, done = self._send(_wire.logon_request(user, password), deadline)
+            token = check_token(call.decode(done.response, _wire.parse_logon), call)
+        except AmtOpConError as error:
+            auth.failed(error, self._clock.now() + backoff_delay(auth.failures + 1, self._rng))
+            raise
+        auth.succeeded(token)
 
     # -- the three functions
     @overload
@@ -317,7 +344,8 @@ class Client(BaseClient):
         call, done = self._send(wreq, deadline)
         if done.conflict_after_retry:
             return accepted_after_retry(self._monitor_job(target_of(wreq), deadline))
-        result = call.decode(done.response, _wire.parse_action_result)
+        about = None if wreq.kind == "start" else target_of(wreq)
+        result = call.decode(done.response, partial(_wire.parse_action_result, about=about))
         if wreq.kind == "start":
             check_started(result, call)
         return result
@@ -336,8 +364,9 @@ class Client(BaseClient):
         return self._monitor_job(batch_request_id, self._deadline(timeout))
 
     def _monitor_job(self, batch_request_id: int, deadline: float | None = None) -> JobStatus:
-        call, done = self._send(_wire.monitor_request(batch_request_id), deadline)
-        return call.decode(done.response, _wire.parse_job_status)
+        wreq = _wire.monitor_request(batch_request_id)
+        call, done = self._send(wreq, deadline)
+        return call.decode(done.response, partial(_wire.parse_job_status, about=target_of(wreq)))
 
     def get_messages(
         self,
@@ -357,8 +386,9 @@ class Client(BaseClient):
     def _get_messages(
         self, batch_request_id: int, after: int = 0, max_count: int | None = None, deadline: float | None = None
     ) -> MessagePage:
-        call, done = self._send(_wire.messages_request(batch_request_id, after, max_count), deadline)
-        return call.decode(done.response, _wire.parse_message_page)
+        wreq = _wire.messages_request(batch_request_id, after, max_count)
+        call, done = self._send(wreq, deadline)
+        return call.decode(done.response, partial(_wire.parse_message_page, about=target_of(wreq)))
 
     def heartbeat(
         self,

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from amtopcon import _validate
+from amtopcon._constants import MAX_BATCH_REQUEST_ID
 from amtopcon._wire.names import (
     ACTIONS,
     DEFAULT_MAX_COUNT,
@@ -244,9 +245,14 @@ def validate_batch_request_id(value: object) -> int:
     if isinstance(value, bool):
         raise ValidationError(f"{field}: expected a positive integer, got {value!r}", field=field)
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        value = int(value.strip())
+        digits = value.strip().lstrip("0") or "0"
+        if len(digits) > 19:  # past an Int64 (and Python's int() digit limit)
+            raise ValidationError(f"{field}: expected a positive Int64, got {len(digits)} digits", field=field)
+        value = int(digits)
     if not isinstance(value, int) or value <= 0:
-        raise ValidationError(f"{field}: expected a positive integer, got {value!r}", field=field)
+        raise ValidationError(f"{field}: expected a positive integer, got {str(value)[:40]!r}", field=field)
+    if value > MAX_BATCH_REQUEST_ID:
+        raise ValidationError(f"{field}: expected a positive Int64, got a larger number", field=field)
     return value
 
 
@@ -337,6 +343,8 @@ def action_wire_request(
 
 
 def target_of(wreq: WireRequest) -> int:
-    """The BatchRequestId a STOP or KILL request names."""
-    assert wreq.body is not None
-    return int(wreq.body[F_BATCH_REQUEST_ID])
+    """The BatchRequestId a STOP, KILL, MonitorJob or GetMessages request names."""
+    if wreq.body is not None and F_BATCH_REQUEST_ID in wreq.body:
+        return int(wreq.body[F_BATCH_REQUEST_ID])
+    assert wreq.params is not None
+    return int(dict(wreq.params)[Q_BATCH_REQUEST_ID])

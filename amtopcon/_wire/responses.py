@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
 
@@ -18,6 +18,7 @@ from amtopcon._wire.names import (
     F_HAS_MORE,
     F_MESSAGE,
     F_MESSAGES,
+    F_SEQUENCE,
     F_STATUS,
     F_TEXT,
     F_TOKEN,
@@ -45,6 +46,8 @@ from amtopcon.errors import (
 from amtopcon.models import ActionResult, JobStatus, Message, MessagePage
 
 # --------------------------------------------------------------------------- responses
+
+_T = TypeVar("_T")
 
 
 def _excerpt(content: bytes) -> str:
@@ -130,11 +133,22 @@ def parse_heartbeat(data: Any) -> bool:
     return isinstance(data, Mapping) and ci_getter(data)(F_STATUS) == HEARTBEAT_OK
 
 
-def parse_action_result(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> ActionResult:
-    """An OpConJobAction answer. A START answer's `BatchRequestId` <= 0 is checked by the caller."""
+def _about(value: _T, asked: int | None) -> _T:
+    """An answer must be about the job asked for (answers checked against the request)."""
+    got = getattr(value, "batch_request_id", None)
+    if asked is not None and got is not None and got != asked:
+        raise StructureFailure(f"{F_BATCH_REQUEST_ID}: the answer is about job {got}, not the job asked for ({asked})")
+    return value
+
+
+def parse_action_result(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, about: int | None = None
+) -> ActionResult:
+    """An OpConJobAction answer. A START answer's `BatchRequestId` <= 0 is checked by the caller;
+    a STOP or KILL answer must be about the job `about`."""
     result: ActionResult = _wrap(
         JOB_ACTION,
-        lambda d: _parse(d, ACTION_FIELDS, ActionResult, JOB_ACTION),
+        lambda d: _about(_parse(d, ACTION_FIELDS, ActionResult, JOB_ACTION), about),
         data,
         status_code,
         request_id,
@@ -142,11 +156,13 @@ def parse_action_result(data: Any, *, status_code: int | None = None, request_id
     return result
 
 
-def parse_job_status(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> JobStatus:
-    """A MonitorJob answer."""
+def parse_job_status(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, about: int | None = None
+) -> JobStatus:
+    """A MonitorJob answer (about the job `about`, when given)."""
     result: JobStatus = _wrap(
         MONITOR_JOB,
-        lambda d: _parse(d, STATUS_FIELDS, JobStatus, MONITOR_JOB),
+        lambda d: _about(_parse(d, STATUS_FIELDS, JobStatus, MONITOR_JOB), about),
         data,
         status_code,
         request_id,
@@ -154,8 +170,11 @@ def parse_job_status(data: Any, *, status_code: int | None = None, request_id: s
     return result
 
 
-def parse_message_page(data: Any, *, status_code: int | None = None, request_id: str | None = None) -> MessagePage:
-    """A GetMessages answer; messages come back ordered by sequence."""
+def parse_message_page(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, about: int | None = None
+) -> MessagePage:
+    """A GetMessages answer; messages come back ordered by sequence. Sequences are positive
+    and unique within a page, and the page is about the job `about` (when both are given)."""
 
     def read(d: Any) -> MessagePage:
         if not isinstance(d, Mapping):
@@ -176,6 +195,11 @@ def parse_message_page(data: Any, *, status_code: int | None = None, request_id:
             except StructureFailure as exc:
                 raise StructureFailure(f"{F_MESSAGES}[{i}]: {exc.detail}") from None
         messages.sort(key=lambda m: m.sequence)
+        for before, message in zip([None, *messages], messages, strict=False):
+            if message.sequence <= 0:
+                raise StructureFailure(f"{F_MESSAGES}: {F_SEQUENCE} {message.sequence} is not positive")
+            if before is not None and before.sequence == message.sequence:
+                raise StructureFailure(f"{F_MESSAGES}: {F_SEQUENCE} {message.sequence} appears twice")
         has_more = get(F_HAS_MORE)
         if has_more is None:
             has_more = False
@@ -188,7 +212,7 @@ def parse_message_page(data: Any, *, status_code: int | None = None, request_id:
                 brid_value = structure_int(brid)
             except ValueError as exc:
                 raise StructureFailure(f"{F_BATCH_REQUEST_ID}: {exc}") from None
-        return MessagePage(messages=tuple(messages), has_more=has_more, batch_request_id=brid_value)
+        return _about(MessagePage(messages=tuple(messages), has_more=has_more, batch_request_id=brid_value), about)
 
     result: MessagePage = _wrap(GET_MESSAGES, read, data, status_code, request_id)
     return result
@@ -278,7 +302,7 @@ def redacted(response: httpx.Response) -> httpx.Response:
         return response
     token_header = H_TOKEN.lower()
     headers = [(k, "***" if k.lower() == token_header else v) for k, v in request.headers.items()]
-    is_logon = request.url.path.endswith("/" + LOGON)
+    is_logon = request.url.path.endswith("/" + LOGON)  # its body holds the password, its answer a token
     clean_request = httpx.Request(
         request.method,
         request.url,
@@ -289,6 +313,6 @@ def redacted(response: httpx.Response) -> httpx.Response:
     return httpx.Response(
         response.status_code,
         headers=[(k, v) for k, v in response.headers.items() if k.lower() not in drop],
-        content=response.content,
+        content=b"" if is_logon and response.is_success else response.content,
         request=clean_request,
     )

@@ -987,7 +987,8 @@ async def test_a_refused_logon_raises_at_once_and_is_not_cached(backend: Backend
         ("Logon", 200),
         ("GetMessages", 200),
     ]
-    assert backend.sleeps == []
+    # each Logon after a refused one waits a back-off (issue 15: no burst against an account lockout)
+    assert len(backend.sleeps) == 2 and all(0 < s <= 8.0 for s in backend.sleeps)
 
 
 async def test_no_credentials_is_a_validation_error_and_nothing_is_sent(backend: Backend) -> None:

@@ -186,7 +186,8 @@ async def test_a_refused_logon_raises_at_once_and_is_not_cached(flavour: str) ->
     await close(client)
     assert page.messages
     assert [function_of(r) for r in server.requests] == ["Logon", "Logon", "Logon", "GetMessages"]
-    assert clock.sleeps == []
+    # each Logon after a refused one waits a back-off (issue 15: no burst against an account lockout)
+    assert len(clock.sleeps) == 2 and all(0 < s <= 8.0 for s in clock.sleeps)
 
 
 @pytest.mark.anyio

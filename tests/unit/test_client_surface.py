@@ -37,6 +37,7 @@ DOCUMENTED = [
     ("clock", None),
     ("event_hooks", None),
     ("http_client", None),
+    ("max_response_size", 64 * 1024 * 1024),
 ]
 CONNECTOR_CONFIG = """\
 [CONNECTOR]

@@ -17,6 +17,7 @@ from amtopcon import CompletionCode, JobResult, JobStatus, PollPolicy, _wire
 from amtopcon.errors import (
     APIConnectionError,
     InternalServerError,
+    InvalidResponseError,
     JobFailedError,
     NotFoundError,
     RateLimitError,
@@ -387,13 +388,14 @@ async def test_retry_after_moves_the_next_check(make: Any, fake: FakeAMT) -> Non
 
 async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(make: Any, fake: FakeAMT) -> None:
     # The client does not wait out a Retry-After above 60 s: it raises at once, and the
-    # handle moves its next check instead of ending the wait.
+    # handle moves its next check instead of ending the wait, by at most the contract's
+    # 60 s cap (issue 15: a Retry-After is capped everywhere).
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.fail(_wire.MONITOR_JOB, 429, retry_after="90")
     assert (await d.call(h, "wait")).succeeded
     t = monitor_times(fake)
-    assert t[1] - t[0] == 90
+    assert t[1] - t[0] == 60
 
 
 async def test_rate_limiting_past_max_outage_raises(make: Any, fake: FakeAMT) -> None:
@@ -520,7 +522,9 @@ async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: FakeA
         False,
     )
     fake.faults[_wire.GET_MESSAGES].append(lambda request: httpx.Response(200, json=page))
-    assert [m.sequence for m in await d.follow(h)] == [1, 2, 3]
+    # A page repeating a sequence breaks the contract: a typed error (issue 15), not a silent drop.
+    with pytest.raises(InvalidResponseError, match="appears twice"):
+        await d.follow(h)
 
 
 # --------------------------------------------------------------------------- stop, kill, context manager
