@@ -90,19 +90,21 @@ class AsyncClient(BaseClient):
             ValidationError: an argument is unusable (`.field` names it); nothing was sent.
         """
         super().__init__(
-            base_url,
-            username=username,
-            password=password,
-            timeout=timeout,
-            total_timeout=total_timeout,
-            max_retries=max_retries,
-            verify=verify,
-            proxy=proxy,
-            headers=headers,
-            poll=poll,
-            clock=clock,
-            event_hooks=event_hooks,
-            max_response_size=max_response_size,
+            {
+                "base_url": base_url,
+                "username": username,
+                "password": password,
+                "timeout": timeout,
+                "total_timeout": total_timeout,
+                "max_retries": max_retries,
+                "verify": verify,
+                "proxy": proxy,
+                "headers": headers,
+                "poll": poll,
+                "clock": clock,
+                "event_hooks": event_hooks,
+                "max_response_size": max_response_size,
+            }
         )
         if http_client is None:
             self._http = httpx.AsyncClient(**self._http_kwargs())
@@ -487,22 +489,15 @@ class AsyncClient(BaseClient):
         application: str,
         job: str | None = None,
         *,
-        parameters: Parameters | None = None,
-        task_values: TaskValuesArg = None,
-        run_as: str | None = None,
-        file_name: str | None = None,
-        submit_user: str = _wire.DEFAULT_SUBMIT_USER,
-        station: str = _wire.DEFAULT_STATION,
-        queue: str | None = None,
-        task_id: str | None = None,
-        xml_escape: bool = False,
         timeout: float | None = None,  # noqa: ASYNC109 - a deadline on the client's clock
         poll: PollPolicy | None = None,
         on_status: AsyncOnStatus | None = None,
         success: ExitCriteria | str | None = None,
+        **options: Unpack[StartOptions],
     ) -> JobResult:
-        """`start(...)` then `wait(timeout, poll, on_status)` on its handle: no deadline unless
-        one is given; `timeout` bounds the whole run, the START included.
+        """`start(application, job, **options)` then `wait(timeout, poll, on_status)` on its
+        handle: no deadline unless one is given; `timeout` bounds the whole run, the START
+        included. `options` are `start()`'s (`parameters`, `task_values`, `run_as`, ...).
 
         `success` (OpCon's syntax, e.g. `"RG 0-4 OR EQ 99"`, or an `ExitCriteria`): raise
         `JobFailedError` unless the exit code meets it (`result.raise_for_code(success)`).
@@ -510,20 +505,7 @@ class AsyncClient(BaseClient):
         """
         criteria = None if success is None else ExitCriteria.coerce(success)  # checked before anything is sent
         deadline = self._deadline(timeout)
-        handle = await self.start(
-            application,
-            job,
-            parameters=parameters,
-            task_values=task_values,
-            run_as=run_as,
-            file_name=file_name,
-            submit_user=submit_user,
-            station=station,
-            queue=queue,
-            task_id=task_id,
-            xml_escape=xml_escape,
-            timeout=timeout,
-        )
+        handle = await self.start(application, job, timeout=timeout, **options)
         left = None if deadline is None else max(0.0, deadline - self._clock.now())
         result = await handle.wait(timeout=left, poll=poll, on_status=on_status)
         return result if criteria is None else result.raise_for_code(criteria)

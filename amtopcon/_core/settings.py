@@ -209,23 +209,18 @@ class BaseClient:
 
     _http: Any
 
-    def __init__(
-        self,
-        base_url: str | httpx.URL,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        timeout: float | httpx.Timeout = C.DEFAULT_TIMEOUT,
-        total_timeout: float | None = C.DEFAULT_TOTAL_TIMEOUT,
-        max_retries: int = C.DEFAULT_MAX_RETRIES,
-        verify: VerifyTypes = True,
-        proxy: ProxyTypes | None = None,
-        headers: Mapping[str, str] | None = None,
-        poll: PollPolicy | None = None,
-        clock: Clock | None = None,
-        event_hooks: EventHooks | None = None,
-        max_response_size: int = C.MAX_RESPONSE_SIZE,
-    ) -> None:
+    def __init__(self, settings: ClientOptions) -> None:
+        """Check and keep `settings` (the constructor's arguments, `http_client` apart)."""
+        base_url = settings.get("base_url")
+        username = settings.get("username")
+        password = settings.get("password")
+        timeout = settings.get("timeout", C.DEFAULT_TIMEOUT)
+        total_timeout = settings.get("total_timeout", C.DEFAULT_TOTAL_TIMEOUT)
+        max_retries = settings.get("max_retries", C.DEFAULT_MAX_RETRIES)
+        max_response_size = settings.get("max_response_size", C.MAX_RESPONSE_SIZE)
+        verify = settings.get("verify", True)
+        poll = settings.get("poll")
+        clock = settings.get("clock")
         configure_logging_from_env()
         self._base_url = normalise_base_url(base_url)
         if username is not None and not isinstance(username, str):
@@ -241,15 +236,15 @@ class BaseClient:
         self._max_retries = _validate.integer(max_retries, "max_retries", minimum=0)
         self._max_response_size = _validate.integer(max_response_size, "max_response_size", minimum=1)
         self._verify = ssl_context_for(verify)
-        self._proxy = check_proxy(proxy)
-        self._headers = _validate.headers(headers)
+        self._proxy = check_proxy(settings.get("proxy"))
+        self._headers = _validate.headers(settings.get("headers"))
         if poll is not None and not isinstance(poll, PollPolicy):
             raise ValidationError("poll: expected a PollPolicy", field="poll")
         self._poll = poll or PollPolicy()
         if clock is not None and not isinstance(clock, Clock):
             raise ValidationError("clock: expected an amtopcon.Clock", field="clock")
         self._clock = clock or Clock()
-        self._event_hooks = check_event_hooks(event_hooks)
+        self._event_hooks = check_event_hooks(settings.get("event_hooks"))
         self._rng = random.Random()
         self._auth = AuthState(self._new_lock())
         self._owns_http = True
