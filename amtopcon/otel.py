@@ -57,6 +57,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import Span, TracerProvider
 
+    from amtopcon._async.client import AsyncClient
+    from amtopcon._sync.client import Client
     from amtopcon.models import JobStatus
 
 __all__ = ["OtelObserver", "instrument", "is_instrumented", "uninstrument"]
@@ -110,7 +112,8 @@ ATTR_OUTAGE_OUTCOME: Final = "amtopcon.outage.outcome"
 #: The retry reason of an attempt whose token was refused (the client logs on again).
 TOKEN_REFUSED: Final = "token_refused"
 
-ClientT = TypeVar("ClientT", bound=BaseClient)
+#: A `Client` or an `AsyncClient` (instrument() returns the one it was given).
+ClientT = TypeVar("ClientT", "Client", "AsyncClient")
 
 
 def error_type(error: BaseException) -> str:
@@ -400,6 +403,6 @@ def uninstrument(client: ClientT) -> ClientT:
     return client
 
 
-def is_instrumented(client: BaseClient) -> bool:
+def is_instrumented(client: Client | AsyncClient) -> bool:
     """True when `instrument()` was called on `client` (or on the client it was copied from)."""
     return isinstance(_check_client(client)._observer, OtelObserver)
