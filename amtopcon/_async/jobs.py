@@ -128,9 +128,11 @@ class AsyncJobHandle(HandleCore):
         Ctrl+C or cancelling the task ends it at once, and does not kill the job.
         """
         watch = Watch(self, timeout, poll, following=False, cursor=0)
-        while not watch.done:
-            await self._round(watch, on_status)
-        return watch.result()
+        with watch.observer:
+            while not watch.done:
+                with watch.observer.current():
+                    await self._round(watch, on_status)
+            return watch.result()
 
     async def follow(
         self,
@@ -145,10 +147,12 @@ class AsyncJobHandle(HandleCore):
         every call of the follow ends by that deadline.
         """
         watch = Watch(self, timeout, poll, following=True, cursor=self.last_sequence)
-        while not watch.done:
-            await self._round(watch, None)
-            for message in watch.take():
-                yield message
+        with watch.observer:  # current around each round only: never across a yield
+            while not watch.done:
+                with watch.observer.current():
+                    await self._round(watch, None)
+                for message in watch.take():
+                    yield message
 
     async def stop(self, *, timeout: float | None = None) -> bool:  # noqa: ASYNC109 - on the client's clock
         """Ask the job to end (STOP): True when accepted, False when it had already ended.

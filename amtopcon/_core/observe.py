@@ -1,13 +1,16 @@
 """What a caller may see of the wire, with no I/O: `RawResponse` (a parsed result with the
-`httpx.Response` it came from), the capture behind `client.with_raw_response`, and the
-redacted copies handed to event hooks. Nothing here ever carries the token or a Logon body."""
+`httpx.Response` it came from), the capture behind `client.with_raw_response`, the
+redacted copies handed to event hooks, and the observer interface (`Observer`) through
+which telemetry (`amtopcon.otel`) sees calls, attempts and waits. Nothing here ever
+carries the token or a Logon body, and nothing here imports a telemetry library."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from typing import Generic, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 import attrs
 import httpx
@@ -18,8 +21,17 @@ from amtopcon._wire.names import H_REQUEST_ID, H_TOKEN, LOGON
 from amtopcon._wire.responses import redacted
 from amtopcon.errors import ValidationError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon.errors import AmtOpConError
+    from amtopcon.models import JobStatus
+
 __all__ = [
+    "NO_OBSERVER",
+    "AttemptObserver",
+    "CallObserver",
+    "Observer",
     "RawResponse",
+    "WatchObserver",
     "capture",
     "check_event_hooks",
     "log_hook_error",
@@ -142,3 +154,101 @@ def check_event_hooks(hooks: object) -> dict[str, tuple[object, ...]]:
 def log_hook_error(event: str) -> None:
     """Log (with the traceback) an exception raised by an event hook; the call goes on."""
     logger.exception("an amtopcon %s hook raised; the call goes on", event)
+
+
+# --------------------------------------------------------------------------- observers
+#
+# Theory of operation. A client holds one `Observer` (`client._observer`; by default
+# `NO_OBSERVER`, whose every method does nothing). The sending loop opens a `CallObserver`
+# per call (`with observer.call(wreq, url):`) and, inside it, an `AttemptObserver` per
+# attempt; a wait or follow opens a `WatchObserver` (through `Watch`), and makes it current
+# around each round so that the round's calls nest under it. A telemetry layer
+# (`amtopcon.otel`) subclasses these; the core never imports one. An observer may read a
+# request's method, URL and `X-Request-Id`, never its other headers or its body.
+
+
+class _Observed:
+    """A context manager that does nothing (the base of the observers' scopes)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+class AttemptObserver(_Observed):
+    """One attempt of a call, from the request built to the decision taken on its outcome
+    (this base sees nothing). Leaving the block with an exception: the call ends with it."""
+
+    __slots__ = ()
+
+    def answered(self, response: httpx.Response) -> None:
+        """The server answered (any status)."""
+
+    def failed(self, error: httpx.HTTPError) -> None:
+        """The transport failed (no answer)."""
+
+    def decided(self, step: object) -> None:
+        """What the call does next: a `Done`, `Sleep` or `Relogon` of `amtopcon._core.call`."""
+
+
+class CallObserver(_Observed):
+    """One call (retries, back-offs and a Logon made for it included); this base sees nothing."""
+
+    __slots__ = ()
+
+    def attempt(self, request: httpx.Request, number: int) -> AttemptObserver:
+        """The attempt `number` (1-based) is about to send `request` (read its method, URL
+        and `X-Request-Id` only: its headers carry the token, a Logon's body the password)."""
+        return _NO_ATTEMPT
+
+
+class WatchObserver(_Observed):
+    """One `wait()` or `follow()` (this base sees nothing)."""
+
+    __slots__ = ()
+
+    def current(self) -> contextlib.AbstractContextManager[object]:
+        """A block in which this watch is the current scope (its round's calls nest under it)."""
+        return contextlib.nullcontext()
+
+    def checked(self, status: JobStatus, changed: bool) -> None:
+        """A status check answered (`changed`: first status seen or a new code)."""
+
+    def check_failed(self, error: AmtOpConError) -> None:
+        """A round's call failed (an outage is waited out, or the error ends the watch)."""
+
+    def outage_ended(self, seconds: float, outcome: str) -> None:
+        """An outage lasted `seconds`: `recovered`, `gave_up` (past `max_outage`) or `timed_out`."""
+
+    def job_ended(self, status: JobStatus) -> None:
+        """The first terminal status this watch saw."""
+
+
+class Observer:
+    """What a client tells a telemetry layer; this base (`NO_OBSERVER`) sees nothing."""
+
+    __slots__ = ()
+
+    def call(self, wreq: _wire.WireRequest, url: httpx.URL) -> CallObserver:
+        """A call of `wreq.function` to `url` begins (`wreq.body` is never to be read)."""
+        return _NO_CALL
+
+    def watch(self, batch_request_id: int, kind: str) -> WatchObserver:
+        """A `wait()` (`kind` "wait") or `follow()` ("follow") of a job begins."""
+        return _NO_WATCH
+
+    def relogon(self) -> None:
+        """A token was refused and the client logs on again."""
+
+
+_NO_ATTEMPT = AttemptObserver()
+_NO_CALL = CallObserver()
+_NO_WATCH = WatchObserver()
+#: The observer of a client with no telemetry.
+NO_OBSERVER = Observer()

@@ -19,7 +19,7 @@ import httpx
 from amtopcon import _constants as C
 from amtopcon import _validate, _wire
 from amtopcon._clock import Clock
-from amtopcon._core.observe import check_event_hooks
+from amtopcon._core.observe import NO_OBSERVER, Observer, check_event_hooks
 from amtopcon._logging import configure_logging_from_env, warn_once
 from amtopcon._types import EventHooks
 from amtopcon._validate import Secret
@@ -245,6 +245,7 @@ class BaseClient:
             raise ValidationError("clock: expected an amtopcon.Clock", field="clock")
         self._clock = clock or Clock()
         self._event_hooks = check_event_hooks(settings.get("event_hooks"))
+        self._observer: Observer = NO_OBSERVER  # telemetry: `amtopcon.otel.instrument(client)` sets it
         self._rng = random.Random()
         self._auth = AuthState(self._new_lock())
         self._owns_http = True
@@ -366,6 +367,7 @@ class BaseClient:
         base_url = kwargs.pop("base_url", self._base_url)
         copy = type(self)(base_url, http_client=self._http, **kwargs)
         copy._owns_http = False
+        copy._observer = self._observer
         if ("username" not in changes and "password" not in changes) and str(copy._base_url) == self.base_url:
             copy._auth = self._auth
         return copy

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 
 from amtopcon import _constants as C
 from amtopcon import _validate, _wire
+from amtopcon._core.observe import WatchObserver
 from amtopcon._logging import logger
 from amtopcon.errors import (
     AmtOpConError,
@@ -79,6 +80,7 @@ class Watch:
         "done",
         "ended",
         "following",
+        "observer",
         "pending",
         "status",
         "timeout",
@@ -126,6 +128,10 @@ class Watch:
         self.status: JobStatus | None = None
         self.ended = False  # a terminal status was seen
         self.done = False  # nothing left to do
+        #: What telemetry sees of this wait or follow (`messages()` is a plain read: not watched).
+        self.observer = WatchObserver() if one_read else client._observer.watch(
+            handle.batch_request_id, "follow" if following else "wait"
+        )
 
     # -- timing
     def next_sleep(self) -> float:
@@ -160,6 +166,8 @@ class Watch:
 
     def _timed_out(self) -> NoReturn:
         handle = self._handle
+        if self._outage_since is not None:
+            self.observer.outage_ended(self._clock.now() - self._outage_since, "timed_out")
         last = self.status or handle._status
         what = "following" if self.following else "waiting for"
         if last is not None and last.is_terminal:
@@ -181,10 +189,14 @@ class Watch:
         self._checks_made += 1
         self.status = status
         self._handle._status = status
+        first_end = status.is_terminal and not self.ended
         if status.is_terminal:
             self.ended = True
         notify = self._last_code is None or int(status.code) != self._last_code
         self._last_code = int(status.code)
+        self.observer.checked(status, notify)
+        if first_end:
+            self.observer.job_ended(status)
         if notify and logger.isEnabledFor(logging.DEBUG):
             logger.debug("AMT job %d: %s", status.batch_request_id, _describe(status))
         return notify
@@ -227,6 +239,8 @@ class Watch:
         """The round succeeded (status and, where wanted, every page)."""
         self._failed_last = False
         self._retry_after = None
+        if self._outage_since is not None:
+            self.observer.outage_ended(self._clock.now() - self._outage_since, "recovered")
         self._outage_since = None
         self._last_error = None
         if self.ended and not self._cut:
@@ -240,6 +254,7 @@ class Watch:
         past the deadline ends the wait with `WaitTimeoutError` caused by it.
         """
         self._checks_made += 1
+        self.observer.check_failed(error)
         if not isinstance(error, TRANSIENT):
             raise error
         now = self._clock.now()
@@ -248,6 +263,7 @@ class Watch:
         self._last_error = error
         lasted = now - self._outage_since
         if lasted >= self._policy.max_outage:
+            self.observer.outage_ended(lasted, "gave_up")
             raise error
         if self.deadline is not None and now >= self.deadline:
             self._timed_out()

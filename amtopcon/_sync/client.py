@@ -20,7 +20,15 @@ from amtopcon import _wire
 from amtopcon._sync.jobs import JobHandle
 from amtopcon._clock import Clock
 from amtopcon._core.call import CallState, Done, Relogon, backoff_delay, check_started, check_token
-from amtopcon._core.observe import RawResponse, capture, log_hook_error, record, redacted_request, redacted_response
+from amtopcon._core.observe import (
+    CallObserver,
+    RawResponse,
+    capture,
+    log_hook_error,
+    record,
+    redacted_request,
+    redacted_response,
+)
 from amtopcon._core.primitives import Attempt, Lock, notify, read_capped
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import OnStatus, status_from_action
@@ -197,34 +205,42 @@ class Client(BaseClient):
 
     # -- the loop
     def _send(self, wreq: _wire.WireRequest, deadline: float | None = None) -> tuple[CallState, Done]:
-        call = CallState(self, wreq, deadline)
+        with self._observer.call(wreq, self._base_url.join(wreq.function)) as observed:
+            return self._attempts(CallState(self, wreq, deadline), observed)
+
+    def _attempts(self, call: CallState, observed: CallObserver) -> tuple[CallState, Done]:
+        wreq = call.wreq
         while True:
             if self._http.is_closed:
                 raise self._closed_error(call)
             token = self._token(call.deadline) if wreq.needs_token else None
             request = call.build(self._http, token)
-            self._notify("request", request)
-            failure: httpx.HTTPError | None = None
-            try:
-                # One attempt is bounded in time and bytes, headers and body (a trickle or an
-                # endless answer ends); redirects are never followed, even by an injected client.
-                with Attempt(*call.attempt_budget(), request) as attempt:
-                    streamed = self._http.send(request, stream=True, follow_redirects=False)
-                    try:
-                        response = read_capped(streamed, self._max_response_size, attempt)
-                    finally:
-                        streamed.close()
-            except httpx.HTTPError as exc:
-                failure = exc  # handled below, outside this block: no request in any __context__
-            except RuntimeError:  # closed by another task or thread since the check above
-                if self._http.is_closed:
-                    raise self._closed_error(call) from None
-                raise
-            if failure is not None:
-                step = call.on_exception(failure)
-            else:
-                self._notify("response", response)
-                step = call.on_response(response)
+            with observed.attempt(request, call.attempts) as attempt:
+                self._notify("request", request)
+                failure: httpx.HTTPError | None = None
+                try:
+                    # One attempt is bounded in time and bytes, headers and body (a trickle or an
+                    # endless answer ends); redirects are never followed, even by an injected client.
+                    with Attempt(*call.attempt_budget(), request) as budget:
+                        streamed = self._http.send(request, stream=True, follow_redirects=False)
+                        try:
+                            response = read_capped(streamed, self._max_response_size, budget)
+                        finally:
+                            streamed.close()
+                except httpx.HTTPError as exc:
+                    failure = exc  # handled below, outside this block: no request in any __context__
+                except RuntimeError:  # closed by another task or thread since the check above
+                    if self._http.is_closed:
+                        raise self._closed_error(call) from None
+                    raise
+                if failure is not None:
+                    attempt.failed(failure)
+                    step = call.on_exception(failure)
+                else:
+                    attempt.answered(response)
+                    self._notify("response", response)
+                    step = call.on_response(response)
+                attempt.decided(step)
             if isinstance(step, Done):
                 record(wreq, step.response)
                 return call, step
@@ -261,6 +277,7 @@ class Client(BaseClient):
         seen = self._auth.ended
         with self._auth.lock:
             if self._auth.token.value in (stale, None):
+                self._observer.relogon()
                 self._logon(deadline, seen)
 
     def _logon(self, deadline: float | None = None, seen: int | None = None) -> None:

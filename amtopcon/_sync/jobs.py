@@ -127,9 +127,11 @@ class JobHandle(HandleCore):
         Ctrl+C ends it at once, and does not kill the job.
         """
         watch = Watch(self, timeout, poll, following=False, cursor=0)
-        while not watch.done:
-            self._round(watch, on_status)
-        return watch.result()
+        with watch.observer:
+            while not watch.done:
+                with watch.observer.current():
+                    self._round(watch, on_status)
+            return watch.result()
 
     def follow(
         self,
@@ -144,10 +146,12 @@ class JobHandle(HandleCore):
         every call of the follow ends by that deadline.
         """
         watch = Watch(self, timeout, poll, following=True, cursor=self.last_sequence)
-        while not watch.done:
-            self._round(watch, None)
-            for message in watch.take():
-                yield message
+        with watch.observer:  # current around each round only: never across a yield
+            while not watch.done:
+                with watch.observer.current():
+                    self._round(watch, None)
+                for message in watch.take():
+                    yield message
 
     def stop(self, *, timeout: float | None = None) -> bool:
         """Ask the job to end (STOP): True when accepted, False when it had already ended.
