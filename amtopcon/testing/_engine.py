@@ -25,8 +25,8 @@ import attrs
 
 from amtopcon import _validate, _wire
 from amtopcon._clock import Clock
-from amtopcon._wire.names import Dialect
 from amtopcon._text import counted
+from amtopcon._wire.names import Dialect
 from amtopcon.errors import NotFoundError, ValidationError
 from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message
 from amtopcon.testing._catalog import Catalog, JobScript, StepLike
