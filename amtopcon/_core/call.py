@@ -293,7 +293,7 @@ class CallState:
         error = _wire.status_error(
             status,
             response.content,
-            request_id=response.headers.get(_wire.H_REQUEST_ID),
+            request_id=response.headers.get(_wire.H_REQUEST_ID) or None,
             sent_request_id=self.request_id,
             retry_after=retry_after,
             response=redacted(response),

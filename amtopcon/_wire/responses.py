@@ -306,7 +306,7 @@ def status_error(
         message,
         status_code=status_code,
         error_code=error_code,
-        request_id=request_id or trace_id or sent_request_id,
+        request_id=request_id if request_id is not None else (trace_id or sent_request_id),
         retry_after=retry_after,
         response=response,
         attempts=attempts,
