@@ -295,7 +295,9 @@ def status_error(
         trace_id = tid if isinstance(tid, str) and tid.strip() else None
         errors = _validation_errors(get(P_ERRORS))
         if errors:
-            named = "; ".join(f"{field}: {' '.join(texts)}" if texts else field for field, texts in errors.items())
+            named = "; ".join(
+                ": ".join(part for part in (field, " ".join(texts)) if part) for field, texts in errors.items()
+            )
             message = f"{message} ({named})" if message else named
     if message is None:
         text = _excerpt(content).strip()
@@ -322,13 +324,15 @@ def _validation_errors(raw: Any) -> dict[str, tuple[str, ...]] | None:
         raw = {"": [raw]}
     elif isinstance(raw, list):
         raw = {"": raw}
-    if not isinstance(raw, Mapping) or not raw:
+    if not isinstance(raw, Mapping):
         return None
     out: dict[str, tuple[str, ...]] = {}
     for field, texts in list(raw.items())[:20]:
         items = texts if isinstance(texts, list) else [texts]
-        out[str(field)[:200]] = tuple(str(t)[:500] for t in items[:10] if isinstance(t, (str, int, float)))
-    return out
+        kept = tuple(str(t)[:500] for t in items[:10] if isinstance(t, (str, int, float)))
+        if field or kept:
+            out[str(field)[:200]] = kept
+    return out or None
 
 
 def accepted_after_retry(status: JobStatus) -> ActionResult:
