@@ -56,8 +56,8 @@ Exit codes:
     them (the job log of an unfinished job is then read with 10 s per page).
     Other commands, and `start --no-wait`, exit 0 on success and with the codes above
     on errors (an unknown BatchRequestId: 11); `heartbeat` exits 23 when the server is
-    down; `check` exits 24 when the credentials are refused. Every error is one line on standard error (with --json too: standard output
-    then stays empty).
+    down; `check` exits 24 when the credentials are refused. Every error is one line
+    on standard error (with --json too: standard output then stays empty).
 
 Output never fails on a character the console's encoding lacks (a cp1252 pipe on
 Windows): standard output and error replace it with `?` (errors="replace").
