@@ -130,6 +130,8 @@ class AmtOpConError(Exception):
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, Mapping):  # APIStatusError.errors: field -> messages
+        return {str(k): [str(t) for t in v] for k, v in value.items()}
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):  # a JobStatus or JobResult
         return to_dict()
@@ -143,6 +145,10 @@ def _from_jsonable(key: str, value: Any) -> Any:
         import amtopcon
 
         return (amtopcon.JobStatus if key == "status" else amtopcon.JobResult).from_dict(value)
+    if key == "errors" and value is not None:
+        if not isinstance(value, Mapping) or not all(isinstance(v, list) for v in value.values()):
+            raise ValidationError("errors: expected a mapping of field names to lists of messages", field="errors")
+        return {str(k): tuple(str(t) for t in v) for k, v in value.items()}
     return value
 
 
@@ -238,9 +244,13 @@ class APIStatusError(AmtOpConError):
     Attributes:
         status_code: the HTTP status.
         error_code: the contract's `ErrorCode` (e.g. `JOB_NOT_FOUND`), when the body had one.
-        message: the server's `Message`, or a description of the status.
-        request_id: the server's `X-Request-Id` when it sent one, else ours.
+        message: the server's `Message` (a problem answer's `detail`, else its `title`),
+            or a description of the status.
+        request_id: the server's `X-Request-Id` when it sent one, else a problem answer's
+            `traceId`, else ours.
         retry_after: seconds from `Retry-After` (429 and 503), when present.
+        errors: a validation problem's `errors`, field -> messages (also named in
+            `message`); None when the answer had none.
         response: the `httpx.Response` (not pickled).
     """
 
@@ -249,6 +259,7 @@ class APIStatusError(AmtOpConError):
     error_code: str | None
     request_id: str | None
     retry_after: float | None
+    errors: dict[str, tuple[str, ...]] | None = None  # (a class default: errors rebuilt from older dicts)
     response: httpx.Response | None
 
     def __init__(
@@ -261,12 +272,14 @@ class APIStatusError(AmtOpConError):
         retry_after: float | None = None,
         response: httpx.Response | None = None,
         attempts: int | None = None,
+        errors: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__(message, attempts=attempts)
         self.status_code = status_code
         self.error_code = error_code
         self.request_id = request_id
         self.retry_after = retry_after
+        self.errors = None if errors is None else {str(k): tuple(v) for k, v in errors.items()}
         self.response = response
 
     def __str__(self) -> str:
@@ -342,6 +355,7 @@ class InvalidResponseError(AmtOpConError):
         body: str | None = None,
         response: httpx.Response | None = None,
         attempts: int | None = None,
+        errors: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__(message, attempts=attempts)
         self.status_code = status_code

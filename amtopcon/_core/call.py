@@ -293,7 +293,8 @@ class CallState:
         error = _wire.status_error(
             status,
             response.content,
-            request_id=rid,
+            request_id=response.headers.get(_wire.H_REQUEST_ID) or None,
+            sent_request_id=self.request_id,
             retry_after=retry_after,
             response=redacted(response),
             attempts=self.attempts,

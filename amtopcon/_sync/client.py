@@ -36,7 +36,7 @@ from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskVa
 from amtopcon._wire.requests import action_wire_request, target_of
 from amtopcon._wire.responses import accepted_after_retry
 from amtopcon.criteria import ExitCriteria
-from amtopcon.errors import AmtOpConError, ValidationError
+from amtopcon.errors import AmtOpConError, AuthenticationError, PermissionDeniedError, ValidationError
 from amtopcon.models import ActionResult, JobResult, JobStatus, MessagePage
 from amtopcon.polling import PollPolicy
 
@@ -422,6 +422,28 @@ class Client(BaseClient):
             return call.decode(done.response, lambda data, **_: _wire.parse_heartbeat(data))
         except AmtOpConError:
             return False
+
+    def check(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
+        """Log on now, with a fresh Logon even when a token is held, and say whether the
+        credentials work: True when the server accepted them (the new token is kept for the
+        calls that follow), False when it refused them (401 or 403). Unlike `heartbeat()`,
+        which never logs on, this proves the user and password.
+
+        Raises:
+            ValidationError: the client has no username or password, or `timeout` is unusable.
+            APIConnectionError: the server could not be reached (no answer about the credentials).
+            APIStatusError: any other refusal (a 5xx after the retries, a 404 from a wrong base URL).
+        """
+        deadline = self._deadline(timeout)
+        try:
+            self._relogon(self._auth.token.value, deadline)
+        except (AuthenticationError, PermissionDeniedError):
+            return False
+        return True
 
     def logon(self) -> None:
         """Log on now and keep the token for the calls that follow (a client otherwise logs

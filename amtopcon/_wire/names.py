@@ -33,6 +33,8 @@ H_REQUEST_ID: Final = "X-Request-Id"
 H_RETRY_AFTER: Final = "Retry-After"
 H_CONTENT_TYPE: Final = "Content-Type"
 JSON_TYPE: Final = "application/json"
+#: The error answers of an ASP.NET service (RFC 9457 problem details).
+PROBLEM_JSON_TYPE: Final = "application/problem+json"
 
 # Query parameters.
 Q_BATCH_REQUEST_ID: Final = "batchRequestId"
@@ -72,6 +74,21 @@ F_TIMESTAMP: Final = "Timestamp"
 F_SEVERITY: Final = "Severity"
 F_TEXT: Final = "Text"
 F_ERROR_CODE: Final = "ErrorCode"
+
+# Problem details (RFC 9457), as ASP.NET writes them: the members of an error answer in the
+# "aspnet" dialect (`errorCode` is the contract's ErrorCode as an extension member).
+P_TYPE: Final = "type"
+P_TITLE: Final = "title"
+P_STATUS: Final = "status"
+P_DETAIL: Final = "detail"
+P_TRACE_ID: Final = "traceId"
+P_ERRORS: Final = "errors"
+
+#: The answer dialects of a server: the contract as written (PascalCase keys, millisecond
+#: timestamps with an offset, `{"ErrorCode", "Message"}` errors), and ASP.NET 6's defaults
+#: (camelCase keys, 7 fractional digits and no offset, `application/problem+json` errors).
+Dialect = Literal["contract", "aspnet"]
+DIALECTS: Final = ("contract", "aspnet")
 
 HEARTBEAT_OK: Final = "OK"
 ACTIONS: Final = ("START", "STOP", "KILL")

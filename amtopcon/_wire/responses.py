@@ -29,6 +29,10 @@ from amtopcon._wire.names import (
     LOGON,
     MESSAGE_FIELDS,
     MONITOR_JOB,
+    P_DETAIL,
+    P_ERRORS,
+    P_TITLE,
+    P_TRACE_ID,
     STATUS_FIELDS,
     ci_getter,
 )
@@ -257,10 +261,21 @@ def status_error(
     retry_after: float | None = None,
     response: Any = None,
     attempts: int | None = None,
+    sent_request_id: str | None = None,
 ) -> APIStatusError:
-    """Map a non-2xx answer to its typed error; any body (empty, HTML, truncated) is coped with."""
+    """Map a non-2xx answer to its typed error; any body (empty, HTML, truncated) is coped with.
+
+    Two shapes are read, keys case-insensitively: the contract's `{"ErrorCode", "Message"}`,
+    and ASP.NET's problem details (`application/problem+json`: `detail`, else `title`, is
+    the message; an `errorCode` member the error code; `traceId` the request id when the
+    answer carries no `X-Request-Id`; a validation problem's `errors` become `.errors` and
+    are named in the message). `request_id` is the answer's `X-Request-Id` (or the id sent,
+    when `sent_request_id` is not given); `sent_request_id` is the last resort.
+    """
     error_code: str | None = None
     message: str | None = None
+    errors: dict[str, tuple[str, ...]] | None = None
+    trace_id: str | None = None
     try:
         data = json.loads(content) if content.strip() else None
     except (ValueError, RecursionError):
@@ -268,8 +283,22 @@ def status_error(
     if isinstance(data, Mapping):
         get = ci_getter(data)
         ec, msg = get(F_ERROR_CODE), get(F_MESSAGE)
-        error_code = ec if isinstance(ec, str) else None
-        message = msg if isinstance(msg, str) else None
+        error_code = ec if isinstance(ec, str) and ec else None
+        message = msg if isinstance(msg, str) and msg.strip() else None
+        if message is None:  # problem details: detail, else title
+            for member in (P_DETAIL, P_TITLE):
+                text = get(member)
+                if isinstance(text, str) and text.strip():
+                    message = text
+                    break
+        tid = get(P_TRACE_ID)
+        trace_id = tid if isinstance(tid, str) and tid.strip() else None
+        errors = _validation_errors(get(P_ERRORS))
+        if errors:
+            named = "; ".join(
+                ": ".join(part for part in (field, " ".join(texts)) if part) for field, texts in errors.items()
+            )
+            message = f"{message} ({named})" if message else named
     if message is None:
         text = _excerpt(content).strip()
         reason = _REASONS.get(status_code, "unexpected status")
@@ -279,11 +308,31 @@ def status_error(
         message,
         status_code=status_code,
         error_code=error_code,
-        request_id=request_id,
+        request_id=request_id if request_id is not None else (trace_id or sent_request_id),
         retry_after=retry_after,
         response=response,
         attempts=attempts,
+        errors=errors,
     )
+
+
+def _validation_errors(raw: Any) -> dict[str, tuple[str, ...]] | None:
+    """A validation problem's `errors` (`{"JobName": ["The JobName field is required."]}`),
+    as field -> messages; None when absent or of another shape. A bare string or list of
+    strings (some servers write them) is kept under the field `""`."""
+    if isinstance(raw, str):
+        raw = {"": [raw]}
+    elif isinstance(raw, list):
+        raw = {"": raw}
+    if not isinstance(raw, Mapping):
+        return None
+    out: dict[str, tuple[str, ...]] = {}
+    for field, texts in list(raw.items())[:20]:
+        items = texts if isinstance(texts, list) else [texts]
+        kept = tuple(str(t)[:500] for t in items[:10] if isinstance(t, (str, int, float)))
+        if field or kept:
+            out[str(field)[:200]] = kept
+    return out or None
 
 
 def accepted_after_retry(status: JobStatus) -> ActionResult:

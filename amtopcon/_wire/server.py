@@ -3,9 +3,12 @@ writing answers. No I/O."""
 
 from __future__ import annotations
 
+import http
+import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from amtopcon._wire.names import (
     ACTIONS,
@@ -41,6 +44,15 @@ from amtopcon._wire.names import (
     F_TOKEN,
     F_VALUE,
     HEARTBEAT_OK,
+    JSON_TYPE,
+    P_DETAIL,
+    P_ERRORS,
+    P_STATUS,
+    P_TITLE,
+    P_TRACE_ID,
+    P_TYPE,
+    PROBLEM_JSON_TYPE,
+    Dialect,
     ci_getter,
 )
 from amtopcon._wire.requests import StartRequest, validate_batch_request_id
@@ -136,11 +148,24 @@ def action_result_body(result: ActionResult) -> dict[str, Any]:
     }
 
 
-def job_status_body(status: JobStatus) -> dict[str, Any]:
+def timestamp(value: datetime | None, dialect: Dialect = "contract") -> str | None:
+    """A timestamp as the dialect writes it: the contract's ISO 8601 with milliseconds and
+    its offset, or ASP.NET's `DateTime` (7 fractional digits, no offset; the emulator
+    writes UTC wall time)."""
+    if value is None:
+        return None
+    if dialect == "aspnet":
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}0"
+    return value.isoformat(timespec="milliseconds")
+
+
+def job_status_body(status: JobStatus, dialect: Dialect = "contract") -> dict[str, Any]:
     """A MonitorJob answer."""
 
     def ts(value: Any) -> str | None:
-        return None if value is None else value.isoformat(timespec="milliseconds")
+        return timestamp(value, dialect)
 
     return {
         F_BATCH_REQUEST_ID: status.batch_request_id,
@@ -155,7 +180,9 @@ def job_status_body(status: JobStatus) -> dict[str, Any]:
     }
 
 
-def message_page_body(batch_request_id: int, messages: Sequence[Message], has_more: bool) -> dict[str, Any]:
+def message_page_body(
+    batch_request_id: int, messages: Sequence[Message], has_more: bool, dialect: Dialect = "contract"
+) -> dict[str, Any]:
     """A GetMessages answer."""
     return {
         F_BATCH_REQUEST_ID: batch_request_id,
@@ -163,10 +190,84 @@ def message_page_body(batch_request_id: int, messages: Sequence[Message], has_mo
         F_MESSAGES: [
             {
                 F_SEQUENCE: m.sequence,
-                F_TIMESTAMP: None if m.timestamp is None else m.timestamp.isoformat(timespec="milliseconds"),
+                F_TIMESTAMP: timestamp(m.timestamp, dialect),
                 F_SEVERITY: m.severity,
                 F_TEXT: m.text,
             }
             for m in messages
         ],
     }
+
+
+# --------------------------------------------------------------------------- the ASP.NET dialect
+
+
+def camel_case(name: str) -> str:
+    """`BatchRequestId` -> `batchRequestId`, as System.Text.Json's web defaults write names."""
+    return name[:1].lower() + name[1:]
+
+
+def in_dialect(data: Any, dialect: Dialect) -> Any:
+    """A contract body with its keys as the dialect writes them (camelCase for "aspnet")."""
+    if dialect != "aspnet":
+        return data
+    if isinstance(data, Mapping):
+        return {camel_case(str(k)): in_dialect(v, dialect) for k, v in data.items()}
+    if isinstance(data, list):
+        return [in_dialect(v, dialect) for v in data]
+    return data
+
+
+#: The `type` links ASP.NET 6 writes for the client errors it describes by default.
+_PROBLEM_TYPES: Final[Mapping[int, str]] = {
+    400: "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+    401: "https://tools.ietf.org/html/rfc7235#section-3.1",
+    403: "https://tools.ietf.org/html/rfc7231#section-6.5.3",
+    404: "https://tools.ietf.org/html/rfc7231#section-6.5.4",
+    405: "https://tools.ietf.org/html/rfc7231#section-6.5.5",
+    409: "https://tools.ietf.org/html/rfc7231#section-6.5.8",
+    500: "https://tools.ietf.org/html/rfc7231#section-6.6.1",
+}
+#: The title of ASP.NET's validation problems (`ValidationProblemDetails`).
+VALIDATION_TITLE: Final = "One or more validation errors occurred."
+
+
+def trace_id() -> str:
+    """A W3C trace id as ASP.NET's `Activity.Current.Id` reads (`00-<32 hex>-<16 hex>-00`)."""
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"
+
+
+def problem_body(
+    status: int,
+    error_code: str,
+    message: str,
+    trace: str,
+    errors: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """An error answer in the "aspnet" dialect: RFC 9457 problem details as ASP.NET 6 writes
+    them (`type`, `title`, `status`, `detail`, `traceId`), with the contract's ErrorCode as
+    the extension member `errorCode`. With `errors`, a validation problem: ASP.NET's title,
+    the messages by field, and no `detail`."""
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    body: dict[str, Any] = {
+        P_TYPE: _PROBLEM_TYPES.get(status, "about:blank"),
+        P_TITLE: VALIDATION_TITLE if errors else phrase,
+        P_STATUS: status,
+    }
+    if errors:
+        body[P_ERRORS] = {field: list(texts) for field, texts in errors.items()}
+    else:
+        body[P_DETAIL] = message
+    body[P_TRACE_ID] = trace
+    body[camel_case(F_ERROR_CODE)] = error_code
+    return body
+
+
+def content_type(dialect: Dialect, *, error: bool = False) -> str:
+    """The Content-Type of an answer in the dialect (ASP.NET adds the charset, and problem+json for errors)."""
+    if dialect != "aspnet":
+        return JSON_TYPE
+    return f"{PROBLEM_JSON_TYPE if error else JSON_TYPE}; charset=utf-8"

@@ -7,11 +7,14 @@ Two forms. The connector's own arguments work as they are:
 
 (`-pa` and `-tv NAME=VALUE` repeat; a `-pa` value with line breaks is one parameter per
 line; `-fn` names a script file, `-u` the RunAs user.) Otherwise a subcommand: `start`,
-`status ID`, `messages ID [--follow]`, `stop ID`, `kill ID`, `heartbeat`,
+`status ID`, `messages ID [--follow]`, `stop ID`, `kill ID`, `heartbeat`, `check`,
 `encode VALUE`, `decode VALUE`, `emulator serve`.
 
 Connection: `--emulator` runs against the built-in emulator in process (sped up so the
-sample jobs take seconds); it cannot be combined with the other sources. Otherwise the
+sample jobs take seconds); it cannot be combined with the other sources. That emulator
+lives only as long as the command, so `status`, `messages`, `stop` and `kill` refuse
+`--emulator` (exit 64): run `amtopcon emulator serve` and point them at it with
+`--base-url`. Otherwise the
 first source that exists supplies every setting: `--base-url` with `--user` and
 `--password` (or `AMTOPCON_PASSWORD`, or a prompt on a terminal); `--config FILE` (a
 `Connector.config`, whose poll settings apply); `./Connector.config`; the `AMTOPCON_*`
@@ -53,8 +56,8 @@ Exit codes:
     them (the job log of an unfinished job is then read with 10 s per page).
     Other commands, and `start --no-wait`, exit 0 on success and with the codes above
     on errors (an unknown BatchRequestId: 11); `heartbeat` exits 23 when the server is
-    down. Every error is one line on standard error (with --json too: standard output
-    then stays empty).
+    down; `check` exits 24 when the credentials are refused. Every error is one line
+    on standard error (with --json too: standard output then stays empty).
 
 Output never fails on a character the console's encoding lacks (a cp1252 pipe on
 Windows): standard output and error replace it with `?` (errors="replace").
@@ -100,7 +103,7 @@ __all__ = [
 #: is read in the connector's form.
 LEGACY_FLAGS = ("-jt", "-an", "-jn", "-fn", "-pa", "-u", "-tv")
 
-COMMANDS = ("start", "status", "messages", "stop", "kill", "heartbeat", "encode", "decode", "emulator")
+COMMANDS = ("start", "status", "messages", "stop", "kill", "heartbeat", "check", "encode", "decode", "emulator")
 
 # Connection options that take a value (so that their value is not mistaken for a command).
 _VALUE_OPTIONS = ("--base-url", "--user", "--password", "--config", "--ca-bundle", "--request-timeout", "--max-retries")
@@ -194,7 +197,10 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--emulator",
         action="store_true",
         default=s,
-        help="run against the built-in emulator in process, sped up (no server needed)",
+        help=(
+            "run against a fresh built-in emulator in process, sped up (no server needed; start, heartbeat and "
+            "check only: it forgets its jobs when the command ends)"
+        ),
     )
     group.add_argument(
         "--base-url", metavar="URL", default=s, help="e.g. https://amt.example.com:4004/AmtOpConService/"
@@ -348,6 +354,15 @@ def build_parser() -> argparse.ArgumentParser:
     heartbeat.add_argument("--quiet", "-q", action="store_true", help="print nothing; the exit code tells")
     _add_connection_options(heartbeat)
     heartbeat.set_defaults(handler=_handler("_commands:run_heartbeat"))
+
+    check = _sub(
+        sub,
+        "check",
+        "log on and say whether the credentials work (exit 0 accepted, 24 refused); heartbeat never logs on",
+    )
+    check.add_argument("--quiet", "-q", action="store_true", help="print nothing; the exit code tells")
+    _add_connection_options(check)
+    check.set_defaults(handler=_handler("_commands:run_check"))
 
     encode = _sub(sub, "encode", "encode a credential as the connector's Encrypt.exe does (hex of base64)")
     encode.add_argument("value", metavar="VALUE", nargs="?", help="the plain value (omitted: prompt, or read stdin)")

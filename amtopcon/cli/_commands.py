@@ -1,4 +1,4 @@
-"""The commands that run no job: status, messages, stop, kill, heartbeat, encode, decode.
+"""The commands that run no job: status, messages, stop, kill, heartbeat, check, encode, decode.
 
 They exit 0 on success and with the codes of the table in `amtopcon.cli` on errors.
 `encode` and `decode` import neither httpx nor cattrs (each handler imports what it needs).
@@ -11,7 +11,7 @@ import getpass
 import sys
 from typing import TYPE_CHECKING
 
-from amtopcon.cli._errors import EXIT_SERVER, UsageError
+from amtopcon.cli._errors import EXIT_AUTH, EXIT_SERVER, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon.models import JobStatus, Message
@@ -47,7 +47,7 @@ def run_status(args: argparse.Namespace) -> int:
     from amtopcon.cli._connect import open_client
     from amtopcon.cli._output import dumps
 
-    with open_client(args) as client:
+    with open_client(args, follow_up="status") as client:
         status = client.monitor_job(args.batch_request_id)
     if args.json:
         print(dumps(_status_json(status)), flush=True)
@@ -69,7 +69,7 @@ def run_messages(args: argparse.Namespace) -> int:
     def show(message: Message) -> None:
         print(dumps(message.to_dict()) if args.json else _message_line(message), flush=True)
 
-    with open_client(args) as client:
+    with open_client(args, follow_up="messages") as client:
         handle = client.job(args.batch_request_id, after=args.after)
         if args.follow:
             for message in handle.follow():
@@ -83,7 +83,7 @@ def run_messages(args: argparse.Namespace) -> int:
 def _action(args: argparse.Namespace, action: str) -> int:
     from amtopcon.cli._connect import open_client
 
-    with open_client(args) as client:
+    with open_client(args, follow_up=action.lower()) as client:
         handle = client.job(args.batch_request_id)
         accepted = handle.stop() if action == "STOP" else handle.kill()
         if accepted:
@@ -121,6 +121,25 @@ def run_heartbeat(args: argparse.Namespace) -> int:
         return 0
     print(f"amtopcon: down: the AMTOpCon server at {url} does not take requests", file=sys.stderr, flush=True)
     return EXIT_SERVER
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`amtopcon check`: log on; exit 0 when the credentials work, 24 when they are refused."""
+    from amtopcon.cli._connect import open_client
+
+    with open_client(args) as client:
+        accepted = client.check()
+        url, user = client.base_url, client.username
+    if accepted:
+        if not args.quiet:
+            print(f"ok: the AMTOpCon server at {url} accepts the credentials of {user}", flush=True)
+        return 0
+    print(
+        f"amtopcon: refused: the AMTOpCon server at {url} refused the credentials of {user}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return EXIT_AUTH
 
 
 def _read_secret() -> str:

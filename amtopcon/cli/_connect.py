@@ -91,9 +91,24 @@ def source_of(args: argparse.Namespace, environ: Any = None) -> str:
     raise UsageError(NO_SOURCE)
 
 
-def open_client(args: argparse.Namespace) -> Client:
-    """A client for the source the arguments name (see the module docstring)."""
+#: Why a follow-up command refuses `--emulator` (see `open_client`).
+EMULATOR_FOLLOW_UP = (
+    "--emulator: {command} needs the emulator that ran the job, but --emulator starts a fresh one in this "
+    "process that forgets every job when the command ends; run `amtopcon emulator serve` (add --db FILE to "
+    "keep its jobs across restarts) and pass --base-url http://127.0.0.1:4004/AmtOpConService/ --user ocadm "
+    "--password opconxps to start, status, messages, stop and kill"
+)
+
+
+def open_client(args: argparse.Namespace, *, follow_up: str | None = None) -> Client:
+    """A client for the source the arguments name (see the module docstring).
+
+    `follow_up` names a command about a job started earlier (`status`, `messages`, `stop`,
+    `kill`): it refuses `--emulator`, whose in-process emulator knows no earlier job.
+    """
     source = source_of(args)
+    if source == "emulator" and follow_up is not None:
+        raise UsageError(EMULATOR_FOLLOW_UP.format(command=follow_up))
     kwargs = _overrides(args)
     client: Client
     if source == "emulator":

@@ -1,14 +1,17 @@
 """`amtopcon emulator serve`: the built-in AMT batch environment as an HTTP(S) server on loopback.
 
     amtopcon emulator serve [--host 127.0.0.1] [--port 4004] [--db FILE] [--speed N]
-                            [--catalog FILE] [--tls-cert FILE --tls-key FILE] [--verbose]
+                            [--catalog FILE] [--dialect contract|aspnet]
+                            [--tls-cert FILE --tls-key FILE] [--verbose]
 
 It prints one line, `Serving AMTOpCon emulator on http://127.0.0.1:4004/AmtOpConService/`
 (`https` with TLS; the real port when `--port 0` picked a free one), and serves until
-SIGTERM or SIGINT (exit 0). With `--db` its batch requests, actions, logon tokens (as
-hashes) and clock live in an SQLite file, so a restarted server shows every job, its
-messages and its final code as before; wall time keeps running while it is down. It
-listens on loopback only; bad arguments exit 64.
+SIGTERM or SIGINT (exit 0). Without `--db` its state is in memory only: a restart
+forgets every job. With `--db` its batch requests, actions, logon tokens (as hashes) and
+clock live in an SQLite file, so a restarted server shows every job, its messages and its
+final code as before; wall time keeps running while it is down. `--dialect aspnet`
+answers as an ASP.NET 6 service would (camelCase keys, problem+json errors). It listens
+on loopback only and answers only under `/AmtOpConService/`; bad arguments exit 64.
 
 The heavy modules load inside the handler, so `amtopcon --version` stays light.
 """
@@ -70,7 +73,10 @@ def add_parser(sub: Any) -> None:
     serve.add_argument(
         "--db",
         metavar="FILE",
-        help="keep batch requests, actions, token hashes and the clock in this SQLite file (default: in memory)",
+        help=(
+            "keep batch requests, actions, token hashes and the clock in this SQLite file, so that a restart "
+            "loses no job (default: in memory only; a restart forgets every job)"
+        ),
     )
     serve.add_argument(
         "--speed",
@@ -80,6 +86,15 @@ def add_parser(sub: Any) -> None:
         help="clock seconds per real second (default 1; at 60 a one-hour job takes a minute)",
     )
     serve.add_argument("--catalog", metavar="FILE", help="a TOML catalog of applications, jobs and users")
+    serve.add_argument(
+        "--dialect",
+        choices=("contract", "aspnet"),
+        default="contract",
+        help=(
+            "how answers are written: contract (the default: the wire contract as written) or aspnet "
+            "(as ASP.NET 6 writes them: camelCase keys, 7-digit timestamps without offset, problem+json errors)"
+        ),
+    )
     serve.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain) to serve HTTPS with")
     serve.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM private key")
     serve.add_argument("--verbose", "-v", action="store_true", help="log one line per request to standard error")
@@ -139,7 +154,7 @@ def _serve(args: argparse.Namespace) -> int:
             clock = persistent_clock(store, args.speed)
         except ValueError as exc:
             raise UsageError(f"--db: {exc}") from None
-        emulator = Emulator(catalog=catalog, clock=clock, store=store)
+        emulator = Emulator(catalog=catalog, clock=clock, store=store, dialect=args.dialect)
         try:
             server = EmulatorServer(emulator, args.host, args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
         except ssl.SSLError as exc:

@@ -26,6 +26,7 @@ import attrs
 from amtopcon import _validate, _wire
 from amtopcon._clock import Clock
 from amtopcon._text import counted
+from amtopcon._wire.names import Dialect
 from amtopcon.errors import NotFoundError, ValidationError
 from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message
 from amtopcon.testing._catalog import Catalog, JobScript, StepLike
@@ -59,12 +60,32 @@ DEFAULT_LOGON_PASSWORD: Final = "opconxps"
 class _Refused(Exception):
     """An error answer: raised inside the engine, turned into a contract error body."""
 
-    def __init__(self, status: int, error_code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_code = error_code
         self.message = message
         self.headers = dict(headers or {})
+        #: A validation error: the field it names ("$": the body), for ASP.NET's `errors`.
+        self.field = field
+
+    @property
+    def errors(self) -> dict[str, list[str]] | None:
+        """A validation problem's `errors` (field -> messages), as ASP.NET writes them."""
+        if self.field is None:
+            return None
+        text = self.message
+        if text.startswith(f"{self.field}: "):  # the field is the key: not again in its message
+            text = text[len(self.field) + 2 :]
+        return {self.field: [text]}
 
 
 def _not_found(brid: int) -> _Refused:
@@ -82,6 +103,14 @@ class Emulator:
         store: where batch requests, actions and token hashes are kept (default `MemoryStore()`).
         token_ttl: seconds a logon token stays valid.
         message_cap: the most messages one GetMessages answer carries, whatever `maxCount` asks.
+        dialect: how answers are written: `"contract"` (the default: the wire contract as
+            written, PascalCase keys, `{"ErrorCode", "Message"}` errors) or `"aspnet"` (as
+            an ASP.NET 6 service writes them: camelCase keys, timestamps with 7 fractional
+            digits and no offset, errors as `application/problem+json` with a `traceId`
+            and no `X-Request-Id` echoed).
+
+    Like a server, it answers only under the service's base path (`/AmtOpConService/`):
+    any other path is a 404.
 
     The doors: `client()` / `async_client()` (an `httpx.MockTransport`, no network),
     `handle()` (for the HTTP server of `amtopcon emulator serve`), and the pytest fixtures.
@@ -94,6 +123,7 @@ class Emulator:
         store: Store | None = None,
         token_ttl: float = 3600.0,
         message_cap: int = 1000,
+        dialect: Dialect = "contract",
     ) -> None:
         if catalog is not None and not isinstance(catalog, Catalog):
             raise ValidationError(
@@ -101,6 +131,11 @@ class Emulator:
             )
         if clock is not None and not isinstance(clock, Clock):
             raise ValidationError(f"clock: expected an amtopcon.Clock, got {type(clock).__name__}", field="clock")
+        if dialect not in _wire.DIALECTS:
+            raise ValidationError(
+                f"dialect: expected one of {', '.join(map(repr, _wire.DIALECTS))}, got {dialect!r}", field="dialect"
+            )
+        self.dialect: Dialect = dialect
         token_ttl = _validate.seconds(token_ttl, "token_ttl", inclusive=False)
         message_cap = _validate.integer(message_cap, "message_cap", minimum=1)
         self.catalog = catalog if catalog is not None else Catalog.default()
@@ -251,7 +286,8 @@ class Emulator:
     def handle(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
     ) -> EmulatorResponse | Drop:
-        """Answer one HTTP request (the function is the last segment of `path`).
+        """Answer one HTTP request: `path` is the service's base path and a function name
+        (`/AmtOpConService/MonitorJob`); any other path answers 404, as a server does.
 
         Returns the answer, or `Drop` when an injected fault breaks the connection.
         """
@@ -259,9 +295,10 @@ class Emulator:
             now = self.clock.now()
             hdrs = _wire.lower_keys(headers)
             request_id = hdrs.get(_wire.H_REQUEST_ID.lower()) or str(uuid.uuid4())
-            function = path.rstrip("/").rsplit("/", 1)[-1]
+            function = path.rstrip("/").rsplit("/", 1)[-1]  # as recorded
+            routed = self._function_of(path)
             parsed, body_ok = self._parse_body(body)
-            fault = self.faults.take(function) if function in _wire.FUNCTIONS else None
+            fault = self.faults.take(routed) if routed is not None else None
             response: EmulatorResponse | Drop
             if fault is not None and fault.kind == "drop" and not fault.after_processing:
                 response = Drop(False)
@@ -278,7 +315,9 @@ class Emulator:
                 )
             else:
                 try:
-                    status, answer, more = self._dispatch(function, method.upper(), query, hdrs, parsed, body_ok, now)
+                    status, answer, more = self._dispatch(
+                        routed, path, method.upper(), query, hdrs, parsed, body_ok, now
+                    )
                     response = self._json(status, answer, request_id, more)
                 except _Refused as refused:
                     response = self._error(refused, request_id)
@@ -302,6 +341,18 @@ class Emulator:
 
     # -- answering
     @staticmethod
+    def _function_of(path: str) -> str | None:
+        """The function a path names, or None when it names none under the base path (a
+        404). The base path's case does not matter (IIS and ASP.NET route without it);
+        the function's does."""
+        base = _wire.SERVICE_PATH
+        if path[: len(base)].lower() == base.lower():
+            rest = path[len(base) :]
+            if rest in _wire.FUNCTIONS:
+                return rest
+        return None
+
+    @staticmethod
     def _parse_body(body: bytes) -> tuple[Any, bool]:
         if not body or not body.strip():
             return None, True
@@ -310,20 +361,33 @@ class Emulator:
         except (ValueError, RecursionError):
             return None, False
 
-    @staticmethod
-    def _json(status: int, data: Any, request_id: str, extra: Mapping[str, str] | None = None) -> EmulatorResponse:
-        headers = {_wire.H_CONTENT_TYPE: _wire.JSON_TYPE, _wire.H_REQUEST_ID: request_id}
+    def _json(
+        self, status: int, data: Any, request_id: str, extra: Mapping[str, str] | None = None, *, error: bool = False
+    ) -> EmulatorResponse:
+        headers = {_wire.H_CONTENT_TYPE: _wire.content_type(self.dialect, error=error)}
+        if self.dialect == "contract":  # ASP.NET echoes no X-Request-Id (its errors carry a traceId)
+            headers[_wire.H_REQUEST_ID] = request_id
         headers.update(extra or {})
-        return EmulatorResponse(status, headers, json.dumps(data).encode("utf-8"))
+        return EmulatorResponse(status, headers, json.dumps(_wire.in_dialect(data, self.dialect)).encode("utf-8"))
 
     def _error(self, refused: _Refused, request_id: str) -> EmulatorResponse:
+        if self.dialect == "aspnet":
+            body = _wire.problem_body(
+                refused.status, refused.error_code, refused.message, _wire.trace_id(), refused.errors
+            )
+            return EmulatorResponse(
+                refused.status,
+                {_wire.H_CONTENT_TYPE: _wire.content_type(self.dialect, error=True), **refused.headers},
+                json.dumps(body).encode("utf-8"),
+            )
         return self._json(
             refused.status, _wire.error_body(refused.error_code, refused.message), request_id, refused.headers
         )
 
     def _dispatch(
         self,
-        function: str,
+        function: str | None,
+        path: str,
         method: str,
         query: Mapping[str, str],
         headers: Mapping[str, str],
@@ -331,8 +395,13 @@ class Emulator:
         body_ok: bool,
         now: float,
     ) -> tuple[int, Any, dict[str, str] | None]:
-        if function not in _wire.FUNCTIONS:
-            raise _Refused(404, _wire.E_INVALID_REQUEST, f"unknown function {function!r}")
+        if function is None:
+            raise _Refused(
+                404,
+                _wire.E_INVALID_REQUEST,
+                f"no such path {path[:200]!r}: the service answers {', '.join(_wire.FUNCTIONS)} "
+                f"under {_wire.SERVICE_PATH}",
+            )
         expected = _wire.METHODS[function]
         if method != expected:
             raise _Refused(
@@ -341,7 +410,7 @@ class Emulator:
         if function == _wire.HEARTBEAT:
             return 200, _wire.heartbeat_body(self.available), None
         if not body_ok:
-            raise _Refused(400, _wire.E_INVALID_REQUEST, "the body is not valid JSON")
+            raise _Refused(400, _wire.E_INVALID_REQUEST, "the body is not valid JSON", field="$")
         try:
             if function == _wire.LOGON:
                 return 200, self._logon(body, now), None
@@ -353,13 +422,13 @@ class Emulator:
             if brid not in self._scheduler:
                 raise _not_found(brid)
             if function == _wire.MONITOR_JOB:
-                return 200, _wire.job_status_body(self._scheduler.status(brid, now)), None
+                return 200, _wire.job_status_body(self._scheduler.status(brid, now), self.dialect), None
             after = self._int_query(q, _wire.Q_AFTER_SEQUENCE, 0, 0)
             max_count = self._int_query(q, _wire.Q_MAX_COUNT, _wire.DEFAULT_MAX_COUNT, 1)
             page, has_more = self._scheduler.messages(brid, now, after, min(max_count, self.message_cap))
-            return 200, _wire.message_page_body(brid, page, has_more=has_more), None
+            return 200, _wire.message_page_body(brid, page, has_more=has_more, dialect=self.dialect), None
         except ValidationError as exc:
-            raise _Refused(400, _wire.E_INVALID_REQUEST, str(exc)) from None
+            raise _Refused(400, _wire.E_INVALID_REQUEST, str(exc), field=exc.field or "$") from None
 
     @staticmethod
     def _int_query(q: Mapping[str, str], name: str, default: int, minimum: int) -> int:

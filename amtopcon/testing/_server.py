@@ -37,6 +37,7 @@ import httpx  # a base dependency: the engine reads headers case-insensitively, 
 from amtopcon import _wire
 from amtopcon._constants import DEFAULT_HOST, DEFAULT_PORT
 from amtopcon._version import __version__
+from amtopcon._wire.names import Dialect
 from amtopcon.testing._clocks import SpeedClock
 from amtopcon.testing._exchange import Drop
 from amtopcon.testing._store import Store
@@ -215,7 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
         except _BadRequest as exc:
             if exc.close:
                 self.close_connection = True
-            self._send_json(400, _wire.error_body(_wire.E_INVALID_REQUEST, exc.message), request_id)
+            self._send_error(400, _wire.E_INVALID_REQUEST, exc.message, request_id)
             self._log(method, path, "400", started)
             return
         query: dict[str, str] = {}
@@ -229,12 +230,12 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             logger.exception("the emulator failed on %s %s", method, path)
             self.close_connection = True
-            self._send_json(500, _wire.error_body(_wire.E_INTERNAL_ERROR, "the emulator failed"), request_id)
+            self._send_error(500, _wire.E_INTERNAL_ERROR, "the emulator failed", request_id)
             self._log(method, path, "500", started)
             return
         if answer is None:
             self.close_connection = True
-            self._send_json(503, _wire.error_body(_wire.E_SERVER_BUSY, "the emulator is shutting down"), request_id)
+            self._send_error(503, _wire.E_SERVER_BUSY, "the emulator is shutting down", request_id)
             self._log(method, path, "503", started)
             return
         delay = float(getattr(answer, "delay", 0.0) or 0.0)
@@ -265,11 +266,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._headers_buffer.append(body)
         self.flush_headers()
 
-    def _send_json(self, status: int, data: Any, request_id: str | None) -> None:
-        headers = {_wire.H_CONTENT_TYPE: _wire.JSON_TYPE}
-        if request_id is not None:
-            headers[_wire.H_REQUEST_ID] = request_id
-        self._send(status, headers, json.dumps(data).encode())
+    def _error_answer(
+        self, status: int, error_code: str, message: str, request_id: str | None
+    ) -> tuple[dict[str, str], bytes]:
+        """An error found outside the engine, in the engine's dialect."""
+        dialect: Dialect = "aspnet" if getattr(self.server.engine, "dialect", None) == "aspnet" else "contract"
+        headers = {_wire.H_CONTENT_TYPE: _wire.content_type(dialect, error=True)}
+        if dialect == "aspnet":
+            body: Any = _wire.problem_body(status, error_code, message, _wire.trace_id())
+        else:
+            body = _wire.error_body(error_code, message)
+            if request_id is not None:
+                headers[_wire.H_REQUEST_ID] = request_id
+        return headers, json.dumps(body).encode()
+
+    def _send_error(self, status: int, error_code: str, message: str, request_id: str | None) -> None:
+        self._send(status, *self._error_answer(status, error_code, message, request_id))
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors found before a request is read (a bad request line, a header too long) in JSON too."""
@@ -277,11 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.log_error("%d %s", code, message or "")
-            self._send(
-                code,
-                {_wire.H_CONTENT_TYPE: _wire.JSON_TYPE},
-                json.dumps(_wire.error_body(error_code, message or self.responses.get(code, ("",))[0])).encode(),
-            )
+            text = message or self.responses.get(code, ("",))[0]
+            self._send(code, *self._error_answer(code, error_code, text, None))
 
     def _log(self, method: str, path: str, outcome: str, started: float) -> None:
         # Never the query's values beyond the path, never a header or a body: tokens and passwords live there.

@@ -67,7 +67,7 @@ def rig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Rig]:
             request = replaced or request
         return inner.handle_request(request)
 
-    def open_client(args: object) -> object:
+    def open_client(args: object, *, follow_up: str | None = None) -> object:
         http = httpx.Client(transport=httpx.MockTransport(handler))
         return emulator.client(http_client=http, **r.client_overrides)
 

@@ -28,7 +28,15 @@ from amtopcon.models import ActionResult, JobStatus
 from amtopcon.testing import Emulator, Step
 from tests.unit._support import BASE, PASSWORD, USER, FakeClock, FakeServer, make_client, status_response
 
-__all__ = ["UNKNOWN_JOB", "Backend", "EmulatorBackend", "FakeBackend", "Seen", "contract_error_code"]
+__all__ = [
+    "UNKNOWN_JOB",
+    "AspNetEmulatorBackend",
+    "Backend",
+    "EmulatorBackend",
+    "FakeBackend",
+    "Seen",
+    "contract_error_code",
+]
 
 #: An application/job pair no backend defines (START answers 404 JOB_NOT_FOUND).
 UNKNOWN_JOB: Final = ("DEMO2", "NO_SUCH_JOB")
@@ -234,6 +242,27 @@ class Backend:
 
     def _raw_transport(self) -> httpx.BaseTransport:
         raise NotImplementedError
+
+    # -- reading answers, whatever the dialect
+    @staticmethod
+    def server_message(response: httpx.Response) -> str | None:
+        """The server's own words in an error answer: `Message`, or a problem's `detail`."""
+        get = w.ci_getter(response.json())
+        value = get(w.F_MESSAGE) or get(w.P_DETAIL)
+        return value if isinstance(value, str) else None
+
+    @staticmethod
+    def answer_request_id(response: httpx.Response, sent: str | None) -> str | None:
+        """The request id a client reports for an error answer: the echoed `X-Request-Id`, else
+        a problem's `traceId`, else the one it sent."""
+        echoed = response.headers.get(w.H_REQUEST_ID)
+        if echoed:
+            return echoed
+        try:
+            trace = w.ci_getter(response.json())(w.P_TRACE_ID)
+        except ValueError:
+            trace = None
+        return trace if isinstance(trace, str) else sent
 
     def __repr__(self) -> str:
         return f"{self.name}-{self.flavour}"
@@ -445,13 +474,14 @@ class EmulatorBackend(Backend):
     """
 
     name = "emulator"
+    dialect: ClassVar[w.Dialect] = "contract"
     user = "ocadm"
     password = "opconxps"
     recorded_password = "***"  # the emulator masks passwords in what it records
 
     def __init__(self, flavour: str) -> None:
         super().__init__(flavour)
-        self.emulator = Emulator()
+        self.emulator = Emulator(dialect=self.dialect)
         self.base_url = self.emulator.base_url
         self.log = SleepLog(self.emulator.clock)
         self._jobs = 0
@@ -559,4 +589,16 @@ class EmulatorBackend(Backend):
         return self.emulator.transport()
 
 
-BACKENDS: Final[dict[str, type[Backend]]] = {"fake": FakeBackend, "emulator": EmulatorBackend}
+class AspNetEmulatorBackend(EmulatorBackend):
+    """The emulator's door 1 answering as ASP.NET 6 writes (`Emulator(dialect="aspnet")`):
+    camelCase keys, 7-digit timestamps without offset, problem+json errors with a traceId."""
+
+    name = "emulator-aspnet"
+    dialect = "aspnet"
+
+
+BACKENDS: Final[dict[str, type[Backend]]] = {
+    "fake": FakeBackend,
+    "emulator": EmulatorBackend,
+    "emulator-aspnet": AspNetEmulatorBackend,
+}

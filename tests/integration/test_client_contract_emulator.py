@@ -1,8 +1,9 @@
 """The client's contract tests, run against the emulator's door 1 as well as the unit tests' fake server.
 
-Each test body runs on both backends of `_backends.py`, for `Client` and for `AsyncClient`:
+Each test body runs on every backend of `_backends.py`, for `Client` and for `AsyncClient`:
 the scripted fake server of tests/unit (with a small job model), and the emulator in process
-(`Emulator().client()` / `.async_client()`, its `VirtualClock`), where every situation comes
+(`Emulator().client()` / `.async_client()`, its `VirtualClock`) in both of its dialects (the
+contract's, and ASP.NET's camelCase and problem+json), where every situation comes
 from the emulator's real behaviour (an unknown job or id, a job that has ended, a wrong
 password) or from its public fault injection (`faults.fail_next` / `drop_next` /
 `delay_next`, `expire_tokens()`). What the client sent is read from what the backend
@@ -427,12 +428,15 @@ async def test_error_mapping(
     assert err.error_code == code
     assert isinstance(err.response, httpx.Response)
     assert err.response.status_code == status
-    assert err.message and err.message == err.response.json()["Message"]  # the server's own words
+    assert err.message and err.message == backend.server_message(err.response)  # the server's own words
     assert err.retry_after == after
     assert err.attempts == 1
     last = backend.seen(function)[-1]
     assert last.status == status
-    assert err.request_id == last.header(w.H_REQUEST_ID)
+    assert err.request_id == backend.answer_request_id(err.response, last.header(w.H_REQUEST_ID))
+    if backend.name == "emulator-aspnet":  # a problem: its traceId is the request id
+        assert err.response.headers[w.H_CONTENT_TYPE].startswith(w.PROBLEM_JSON_TYPE)
+        assert err.request_id is not None and err.request_id.startswith("00-")
     shown = str(err)
     assert f"HTTP {status}" in shown
     assert code in shown
@@ -447,7 +451,7 @@ def logon_token(backend: Backend) -> str:
     body = json.dumps({w.F_USER_NAME: backend.user, w.F_PASSWORD: backend.password}).encode()
     answer = backend.raw("POST", w.LOGON, content=body)
     assert answer.status_code == 200
-    token = answer.json()[w.F_TOKEN]
+    token = w.ci_getter(answer.json())(w.F_TOKEN)
     assert isinstance(token, str)
     return token
 
@@ -647,7 +651,9 @@ async def test_a_failure_that_persists(backend: Backend, kind: str, failure: str
         assert isinstance(err, (APIStatusError, APIConnectionError))
         assert err.attempts == 3
         assert "after 3 attempts" in str(err)
-        assert err.request_id == backend.seen(target(kind))[-1].header(w.H_REQUEST_ID)
+        sent = backend.seen(target(kind))[-1].header(w.H_REQUEST_ID)
+        response = getattr(err, "response", None)
+        assert err.request_id == (sent if response is None else backend.answer_request_id(response, sent))
     assert len(backend.seen(target(kind))) == 3
     assert len(backend.sleeps) == 2
     if kind == "START":
