@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon import StartOptions
     from amtopcon.models import JobResult, JobStatus, Message
 
 RULE = "-" * 75
@@ -38,6 +39,23 @@ class JobInfo:
     def label(self) -> str:
         """The job's name for one-line messages (the job, else the script file)."""
         return self.job or self.file_name or "?"
+
+    def start_options(self, task_id: str | None = None) -> StartOptions:
+        """The START's keyword arguments besides the application and the job, as
+        `Client.start()` (and the request check before it) takes them."""
+        from amtopcon import TaskValue
+
+        return {
+            "file_name": self.file_name,
+            "parameters": list(self.parameters),
+            "task_values": [TaskValue(n, v) for n, v in self.task_values],
+            "run_as": self.run_as,
+            "submit_user": self.submit_user,
+            "station": self.station,
+            "queue": self.queue,
+            "task_id": task_id,
+            "xml_escape": self.xml_escape,
+        }
 
 
 def _heading(title: str) -> str:
