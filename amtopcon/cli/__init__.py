@@ -133,6 +133,9 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        #: The arguments being parsed (set by `main`), to name a misspelt flag that made
+        #: argparse take its value for the command.
+        self.argv: Sequence[str] = ()
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -146,6 +149,9 @@ class _Parser(argparse.ArgumentParser):
         names = [str(c) for c in choices]
         hint = did_you_mean(str(value), names)
         listed = ", ".join(names)
+        flags = _flag_hints(self.argv[: list(self.argv).index(value)] if value in self.argv else (), [self])
+        if flags:  # `--base-ulr URL status 1`: the URL was taken for the command
+            hint += f"; {flags}"
         raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from {listed})")
 
 
@@ -177,18 +183,22 @@ def _unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespace, ext
         if name is None or sub is None or name not in sub.choices:
             break
         chain.append(sub.choices[name])
-    options = _option_strings(*chain)
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    hints = _flag_hints(extras, chain)
+    chain[-1].error(f"{message}; {hints}" if hints else message)
+
+
+def _flag_hints(tokens: Sequence[str], parsers: Sequence[argparse.ArgumentParser]) -> str:
+    """`--aplication: did you mean --application?` for each unknown flag among `tokens`."""
+    options = _option_strings(*parsers)
     hints = []
-    for token in extras:
-        if token.startswith("-") and len(token) > 1:
-            flag = token.partition("=")[0]
+    for token in tokens:
+        flag = token.partition("=")[0]
+        if token.startswith("-") and len(token) > 1 and flag not in options:
             match = closest(flag, options)
             if match:
                 hints.append(f"{flag}: did you mean {match}?")
-    message = f"unrecognized arguments: {' '.join(extras)}"
-    if hints:
-        message += "; " + "; ".join(hints)
-    chain[-1].error(message)
+    return "; ".join(hints)
 
 
 def _handler(spec: str) -> Callable[[argparse.Namespace], int]:
@@ -576,6 +586,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_legacy_parser() if is_legacy(args_list) else build_parser()
+    if isinstance(parser, _Parser):
+        parser.argv = args_list
     try:
         args, extras = parser.parse_known_args(args_list)
         if extras:
