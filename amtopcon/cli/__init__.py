@@ -8,7 +8,10 @@ Two forms. The connector's own arguments work as they are:
 (`-pa` and `-tv NAME=VALUE` repeat; a `-pa` value with line breaks is one parameter per
 line; `-fn` names a script file, `-u` the RunAs user.) Otherwise a subcommand: `start`,
 `status ID`, `messages ID [--follow]`, `stop ID`, `kill ID`, `heartbeat`,
-`encode VALUE`, `decode VALUE`, `emulator serve`.
+`encode VALUE`, `decode VALUE`, `emulator serve`, `completion bash|zsh|tcsh` (the
+optional extra `amtopcon[completion]`). Every command takes `--json`; `-v`/`--verbose`
+prints the debug log on standard error; a misspelt command or flag exits 64 naming the
+closest one; on a terminal, a call that retries says so on standard error.
 
 Connection: `--emulator` runs against the built-in emulator in process (sped up so the
 sample jobs take seconds); it cannot be combined with the other sources. Otherwise the
@@ -59,8 +62,8 @@ Exit codes:
 Output never fails on a character the console's encoding lacks (a cp1252 pipe on
 Windows): standard output and error replace it with `?` (errors="replace").
 
-Start-up stays light: `--version`, `encode` and `decode` import neither httpx nor cattrs;
-every handler imports what it needs when it runs.
+Start-up stays light: `--version`, `encode`, `decode` and `completion` import neither
+httpx nor cattrs; every handler imports what it needs when it runs.
 """
 
 from __future__ import annotations

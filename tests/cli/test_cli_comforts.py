@@ -86,6 +86,20 @@ def test_bash_completion_completes_a_command_and_a_flag(tmp_path: Path, capsys: 
     assert out.splitlines() == ["start status", "--application"]
 
 
+def test_completion_imports_neither_httpx_nor_cattrs() -> None:
+    pytest.importorskip("shtab")
+    code = (
+        "import contextlib, io, sys\n"
+        "from amtopcon.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = main(['completion', 'zsh'])\n"
+        "print('httpx' in sys.modules, 'cattrs' in sys.modules, rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False False 0"
+
+
 def test_completion_without_the_extra_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
