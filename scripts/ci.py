@@ -39,7 +39,7 @@ def step(title: str, cmd: list[str] | str, **kwargs: object) -> None:
 def readme_test_command() -> str:
     """The README's test command, verbatim: the first `python3 ...` line after "Run the tests:"."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"^Run the tests:.*?^(python3 .+)$", text, re.M | re.S)
+    match = re.search(r"^Run the tests:.*?^(python3 [^\n]+)$", text, re.M | re.S)
     if not match:
         sys.exit("README has no test command")
     return match.group(1)

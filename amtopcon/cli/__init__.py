@@ -8,7 +8,10 @@ Two forms. The connector's own arguments work as they are:
 (`-pa` and `-tv NAME=VALUE` repeat; a `-pa` value with line breaks is one parameter per
 line; `-fn` names a script file, `-u` the RunAs user.) Otherwise a subcommand: `start`,
 `status ID`, `messages ID [--follow]`, `stop ID`, `kill ID`, `heartbeat`, `check`,
-`encode VALUE`, `decode VALUE`, `emulator serve`.
+`encode VALUE`, `decode VALUE`, `emulator serve`, `completion bash|zsh|tcsh` (the
+optional extra `amtopcon[completion]`). Every command takes `--json`; `-v`/`--verbose`
+prints the debug log on standard error; a misspelt command or flag exits 64 naming the
+closest one; on a terminal, a call that retries says so on standard error.
 
 Connection: `--emulator` runs against the built-in emulator in process (sped up so the
 sample jobs take seconds); it cannot be combined with the other sources. That emulator
@@ -62,8 +65,8 @@ Exit codes:
 Output never fails on a character the console's encoding lacks (a cp1252 pipe on
 Windows): standard output and error replace it with `?` (errors="replace").
 
-Start-up stays light: `--version`, `encode` and `decode` import neither httpx nor cattrs;
-every handler imports what it needs when it runs.
+Start-up stays light: `--version`, `encode`, `decode` and `completion` import neither
+httpx nor cattrs; every handler imports what it needs when it runs.
 """
 
 from __future__ import annotations
@@ -103,7 +106,22 @@ __all__ = [
 #: is read in the connector's form.
 LEGACY_FLAGS = ("-jt", "-an", "-jn", "-fn", "-pa", "-u", "-tv")
 
-COMMANDS = ("start", "status", "messages", "stop", "kill", "heartbeat", "check", "encode", "decode", "emulator")
+COMMANDS = (
+    "start",
+    "status",
+    "messages",
+    "stop",
+    "kill",
+    "heartbeat",
+    "check",
+    "encode",
+    "decode",
+    "emulator",
+    "completion",
+)
+
+#: The shells `amtopcon completion` writes a script for.
+SHELLS = ("bash", "zsh", "tcsh")
 
 # Connection options that take a value (so that their value is not mistaken for a command).
 _VALUE_OPTIONS = ("--base-url", "--user", "--password", "--config", "--ca-bundle", "--request-timeout", "--max-retries")
@@ -122,10 +140,72 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        #: The arguments being parsed (set by `main`), to name a misspelt flag that made
+        #: argparse take its value for the command.
+        self.argv: Sequence[str] = ()
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        """argparse's check of a choice (a command name, a shell), with a did-you-mean."""
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        names = [str(c) for c in choices]
+        hint = did_you_mean(str(value), names)
+        listed = ", ".join(names)
+        flags = _flag_hints(self.argv[: list(self.argv).index(value)] if value in self.argv else (), [self])
+        if flags:  # `--base-ulr URL status 1`: the URL was taken for the command
+            hint += f"; {flags}"
+        raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from {listed})")
+
+
+def closest(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate closest to `word`, when one is close enough to be a typo of it."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """`; did you mean 'status'?` when one candidate is close to `word` (else "")."""
+    match = closest(word, candidates)
+    return f"; did you mean {match!r}?" if match else ""
+
+
+def _option_strings(*parsers: argparse.ArgumentParser) -> list[str]:
+    return [o for p in parsers for a in p._actions for o in a.option_strings]
+
+
+def _unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespace, extras: Sequence[str]) -> None:
+    """Refuse arguments no parser took, naming the close option for a misspelt flag
+    (`--aplication`: did you mean '--application'?); exits 64."""
+    chain = [parser]
+    for dest in ("command", "emulator_command"):
+        name = getattr(args, dest, None)
+        sub = next((a for a in chain[-1]._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if name is None or sub is None or name not in sub.choices:
+            break
+        chain.append(sub.choices[name])
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    hints = _flag_hints(extras, chain)
+    chain[-1].error(f"{message}; {hints}" if hints else message)
+
+
+def _flag_hints(tokens: Sequence[str], parsers: Sequence[argparse.ArgumentParser]) -> str:
+    """`--aplication: did you mean --application?` for each unknown flag among `tokens`."""
+    options = _option_strings(*parsers)
+    hints = []
+    for token in tokens:
+        flag = token.partition("=")[0]
+        if token.startswith("-") and len(token) > 1 and flag not in options:
+            match = closest(flag, options)
+            if match:
+                hints.append(f"{flag}: did you mean {match}?")
+    return "; ".join(hints)
 
 
 def _handler(spec: str) -> Callable[[argparse.Namespace], int]:
@@ -189,41 +269,81 @@ def _job_type(text: str) -> str:
 
 
 # -- option groups
-def _add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """Connection options; SUPPRESS defaults so that they may come before or after the command."""
+#: The connection options, in the order of the help (each takes a value but --emulator).
+CONNECTION_OPTIONS = (
+    "--emulator",
+    "--base-url",
+    "--user",
+    "--password",
+    "--config",
+    "--ca-bundle",
+    "--request-timeout",
+    "--max-retries",
+)
+
+_POINTER = (
+    "the connection options (--emulator, --base-url, --user, --password, --config, --ca-bundle, "
+    "--request-timeout, --max-retries) and -v/--verbose may come before or after the command: "
+    "see amtopcon --help"
+)
+
+
+def _add_connection_options(parser: argparse.ArgumentParser, *, shown: bool = True) -> None:
+    """Connection options and -v/--verbose; SUPPRESS defaults so that they may come before
+    or after the command. `shown=False` (a subcommand): accepted but left out of its help,
+    which points to `amtopcon --help` instead (so the help lists them once)."""
     s = argparse.SUPPRESS
-    group = parser.add_argument_group("connection (the first source given supplies every setting)")
+
+    def h(text: str) -> str:
+        return text if shown else s
+
+    if shown:
+        group = parser.add_argument_group("connection (the first source given supplies every setting)")
+    else:
+        group = parser.add_argument_group("connection", _POINTER)
     group.add_argument(
         "--emulator",
         action="store_true",
         default=s,
-        help=(
+        help=h(
             "run against a fresh built-in emulator in process, sped up (no server needed; start, heartbeat and "
             "check only: it forgets its jobs when the command ends)"
         ),
     )
     group.add_argument(
-        "--base-url", metavar="URL", default=s, help="e.g. https://amt.example.com:4004/AmtOpConService/"
+        "--base-url", metavar="URL", default=s, help=h("e.g. https://amt.example.com:4004/AmtOpConService/")
     )
-    group.add_argument("--user", metavar="USER", default=s, help="the AMT API user (with --base-url)")
+    group.add_argument("--user", metavar="USER", default=s, help=h("the AMT API user (with --base-url)"))
     group.add_argument(
         "--password",
         metavar="PASSWORD",
         default=s,
-        help="its password (with --base-url; else AMTOPCON_PASSWORD, or a prompt on a terminal)",
+        help=h("its password (with --base-url; else AMTOPCON_PASSWORD, or a prompt on a terminal)"),
     )
     group.add_argument(
         "--config",
         metavar="FILE",
         default=s,
-        help="the existing connector's Connector.config (default: ./Connector.config when it exists)",
+        help=h("the existing connector's Connector.config (default: ./Connector.config when it exists)"),
     )
-    group.add_argument("--ca-bundle", metavar="FILE", default=s, help="CA certificates to verify the server with")
+    group.add_argument("--ca-bundle", metavar="FILE", default=s, help=h("CA certificates to verify the server with"))
     group.add_argument(
-        "--request-timeout", metavar="SECONDS", type=_seconds, default=s, help="timeout of one HTTP attempt"
+        "--request-timeout", metavar="SECONDS", type=_seconds, default=s, help=h("timeout of one HTTP attempt")
     )
     group.add_argument(
-        "--max-retries", metavar="N", type=_non_negative_int, default=s, help="retries of one HTTP call (default 3)"
+        "--max-retries",
+        metavar="N",
+        type=_non_negative_int,
+        default=s,
+        help=h("retries of one HTTP call (default 3)"),
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="debug",
+        action="store_true",
+        default=s,
+        help=h("the debug log on standard error: the settings' source, each HTTP attempt (never a secret)"),
     )
 
 
@@ -321,14 +441,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     start = _sub(sub, "start", "start an AMT batch job and wait for its end (exit code: its completion code)")
-    _add_connection_options(start)
+    _add_connection_options(start, shown=False)
     _add_start_options(start, legacy=False)
     start.set_defaults(handler=_handler("_run:run_start"))
 
     status = _sub(sub, "status", "show the status of a batch request")
     status.add_argument("batch_request_id", metavar="ID", type=_positive_int, help="the BatchRequestId")
     status.add_argument("--json", action="store_true", help="print the status as one JSON object")
-    _add_connection_options(status)
+    _add_connection_options(status, shown=False)
     status.set_defaults(handler=_handler("_commands:run_status"))
 
     messages = _sub(sub, "messages", "print the messages (job log) of a batch request")
@@ -338,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--after", metavar="SEQUENCE", type=_non_negative_int, default=0, help="only messages after this sequence"
     )
     messages.add_argument("--json", action="store_true", help="one JSON object per message (JSON lines)")
-    _add_connection_options(messages)
+    _add_connection_options(messages, shown=False)
     messages.set_defaults(handler=_handler("_commands:run_messages"))
 
     for action, text in (
@@ -347,12 +467,15 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = _sub(sub, action, text)
         p.add_argument("batch_request_id", metavar="ID", type=_positive_int, help="the BatchRequestId")
-        _add_connection_options(p)
+        p.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
+        _add_connection_options(p, shown=False)
         p.set_defaults(handler=_handler(f"_commands:run_{action}"))
 
     heartbeat = _sub(sub, "heartbeat", "check that the batch server takes requests (exit 0 up, 23 down)")
-    heartbeat.add_argument("--quiet", "-q", action="store_true", help="print nothing; the exit code tells")
-    _add_connection_options(heartbeat)
+    quiet_or_json = heartbeat.add_mutually_exclusive_group()
+    quiet_or_json.add_argument("--quiet", "-q", action="store_true", help="print nothing; the exit code tells")
+    quiet_or_json.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    _add_connection_options(heartbeat, shown=False)
     heartbeat.set_defaults(handler=_handler("_commands:run_heartbeat"))
 
     check = _sub(
@@ -360,21 +483,38 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         "log on and say whether the credentials work (exit 0 accepted, 24 refused); heartbeat never logs on",
     )
-    check.add_argument("--quiet", "-q", action="store_true", help="print nothing; the exit code tells")
-    _add_connection_options(check)
+    quiet_or_json = check.add_mutually_exclusive_group()
+    quiet_or_json.add_argument("--quiet", "-q", action="store_true", help="print nothing; the exit code tells")
+    quiet_or_json.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    _add_connection_options(check, shown=False)
     check.set_defaults(handler=_handler("_commands:run_check"))
 
     encode = _sub(sub, "encode", "encode a credential as the connector's Encrypt.exe does (hex of base64)")
     encode.add_argument("value", metavar="VALUE", nargs="?", help="the plain value (omitted: prompt, or read stdin)")
+    encode.add_argument("--json", action="store_true", help='print {"value": ENCODED}')
     encode.set_defaults(handler=_handler("_commands:run_encode"))
 
     decode = _sub(sub, "decode", "decode an Encrypt.exe value (it is an encoding, not encryption)")
     decode.add_argument("value", metavar="VALUE", help="the encoded value, e.g. 62324e685a47303d")
+    decode.add_argument("--json", action="store_true", help='print {"value": PLAIN}')
     decode.set_defaults(handler=_handler("_commands:run_decode"))
 
     from amtopcon.cli import _emulator
 
     _emulator.add_parser(sub)
+
+    completion = _sub(
+        sub,
+        "completion",
+        "print the shell completion script for bash, zsh or tcsh (needs the optional extra: "
+        "pip install 'amtopcon[completion]')",
+        epilog="bash: amtopcon completion bash > ~/.local/share/bash-completion/completions/amtopcon\n"
+        'zsh:  amtopcon completion zsh > "${fpath[1]}/_amtopcon"\n'
+        "tcsh: amtopcon completion tcsh > ~/.amtopcon.tcsh; then: source ~/.amtopcon.tcsh",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    completion.add_argument("shell", metavar="SHELL", choices=SHELLS, help="bash, zsh or tcsh")
+    completion.set_defaults(handler=_handler("_completion:run_completion"))
     return parser
 
 
@@ -467,8 +607,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_legacy_parser() if is_legacy(args_list) else build_parser()
+    if isinstance(parser, _Parser):
+        parser.argv = args_list
     try:
-        args = parser.parse_args(args_list)
+        args, extras = parser.parse_known_args(args_list)
+        if extras:
+            _unrecognized(parser, args, extras)
     except SystemExit as exc:  # --help, --version, usage errors (64)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     handler = getattr(args, "handler", None)
@@ -480,6 +624,7 @@ def _main(argv: Sequence[str] | None) -> int:
     undo_logging = _logging.setup_logging(
         quiet=bool(getattr(args, "quiet", False) or getattr(args, "json", False)),
         verbose=bool(getattr(args, "verbose", False)),
+        debug=bool(getattr(args, "debug", False)),
     )
     try:
         code: int = handler(args)

@@ -32,7 +32,9 @@ def _status_lines(status: JobStatus) -> list[str]:
         ("Started", _time(status.started_at)),
         ("Ended", _time(status.ended_at)),
     ]
-    return [f"{label:<16}: {value}".rstrip() for label, value in rows]
+    from amtopcon.cli._output import one_line
+
+    return [f"{label:<16}: {one_line(value)}".rstrip() for label, value in rows]
 
 
 def _status_json(status: JobStatus) -> dict[str, object]:
@@ -57,7 +59,9 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _message_line(message: Message) -> str:
-    parts = [f"{message.sequence:>5}", _time(message.timestamp), f"{message.severity:<7}", message.text]
+    from amtopcon.cli._output import one_line
+
+    parts = [f"{message.sequence:>5}", _time(message.timestamp), f"{message.severity:<7}", one_line(message.text)]
     return " ".join(p for p in parts if p)
 
 
@@ -82,20 +86,33 @@ def run_messages(args: argparse.Namespace) -> int:
 
 def _action(args: argparse.Namespace, action: str) -> int:
     from amtopcon.cli._connect import open_client
+    from amtopcon.cli._output import dumps
 
+    brid = args.batch_request_id
     with open_client(args, follow_up=action.lower()) as client:
-        handle = client.job(args.batch_request_id)
+        handle = client.job(brid)
         accepted = handle.stop() if action == "STOP" else handle.kill()
-        if accepted:
-            print(f"{action} accepted for BatchrequestId '{args.batch_request_id}'", flush=True)
-        else:
-            status = client.monitor_job(args.batch_request_id)
-            print(
-                f"BatchrequestId '{args.batch_request_id}' had already ended: "
-                f"{status.code.name} ({int(status.code)}); nothing to {action.lower()}",
-                flush=True,
-            )
+        status = handle.last_status if accepted else client.monitor_job(brid)
+    if getattr(args, "json", False):
+        print(dumps(_action_json(brid, action, accepted, status)), flush=True)
+    elif accepted:
+        print(f"{action} accepted for BatchrequestId '{brid}'", flush=True)
+    else:
+        code = f"{status.code.name} ({int(status.code)})" if status is not None else "ended"
+        print(f"BatchrequestId '{brid}' had already ended: {code}; nothing to {action.lower()}", flush=True)
     return 0
+
+
+def _action_json(brid: int, action: str, accepted: bool, status: JobStatus | None) -> dict[str, object]:
+    return {
+        "batch_request_id": brid,
+        "action": action,
+        "accepted": accepted,
+        "already_ended": not accepted,
+        "code": None if status is None else int(status.code),
+        "code_name": None if status is None else status.code.name,
+        "status": None if status is None else _status_json(status),
+    }
 
 
 def run_stop(args: argparse.Namespace) -> int:
@@ -111,13 +128,16 @@ def run_kill(args: argparse.Namespace) -> int:
 def run_heartbeat(args: argparse.Namespace) -> int:
     """`amtopcon heartbeat`: exit 0 while the batch server takes requests, 23 when it does not."""
     from amtopcon.cli._connect import open_client
+    from amtopcon.cli._output import dumps
 
     with open_client(args) as client:
         up = client.heartbeat()
         url = client.base_url
+    if getattr(args, "json", False):
+        print(dumps({"up": up, "server": url}), flush=True)
+    elif up and not args.quiet:
+        print(f"up: the AMTOpCon server at {url} takes requests", flush=True)
     if up:
-        if not args.quiet:
-            print(f"up: the AMTOpCon server at {url} takes requests", flush=True)
         return 0
     print(f"amtopcon: down: the AMTOpCon server at {url} does not take requests", file=sys.stderr, flush=True)
     return EXIT_SERVER
@@ -126,10 +146,13 @@ def run_heartbeat(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     """`amtopcon check`: log on; exit 0 when the credentials work, 24 when they are refused."""
     from amtopcon.cli._connect import open_client
+    from amtopcon.cli._output import dumps
 
     with open_client(args) as client:
         accepted = client.check()
         url, user = client.base_url, client.username
+    if getattr(args, "json", False):
+        print(dumps({"accepted": accepted, "server": url, "user": user}), flush=True)
     if accepted:
         if not args.quiet:
             print(f"ok: the AMTOpCon server at {url} accepts the credentials of {user}", flush=True)
@@ -159,7 +182,7 @@ def run_encode(args: argparse.Namespace) -> int:
     value = args.value if args.value is not None else _read_secret()
     if not value:
         raise UsageError("nothing to encode")
-    print(encode_credential(value), flush=True)
+    _print_value(args, encode_credential(value))
     return 0
 
 
@@ -167,5 +190,14 @@ def run_decode(args: argparse.Namespace) -> int:
     """`amtopcon decode VALUE`: the plain text behind an `Encrypt.exe` value."""
     from amtopcon.config import decode_credential
 
-    print(decode_credential(args.value), flush=True)
+    _print_value(args, decode_credential(args.value))
     return 0
+
+
+def _print_value(args: argparse.Namespace, value: str) -> None:
+    if getattr(args, "json", False):
+        import json  # the light json of the stdlib: encode and decode stay free of httpx and cattrs
+
+        print(json.dumps({"value": value}, ensure_ascii=False), flush=True)
+    else:
+        print(value, flush=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ from amtopcon.config import find_connector_config
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon import Client
+    from amtopcon.cli._retries import RetryNotice
+
+log = logging.getLogger("amtopcon.cli")
 
 #: How much faster than real time the `--emulator` runs: the vendor's 80-second sample
 #: job takes about two seconds.
@@ -100,16 +104,26 @@ EMULATOR_FOLLOW_UP = (
 )
 
 
+#: `--emulator` makes a fresh emulator per command, so it knows no job of an earlier one
+#: (tests that hand every command one shared emulator set this to False).
+EMULATOR_FORGETS_JOBS = True
+
+
 def open_client(args: argparse.Namespace, *, follow_up: str | None = None) -> Client:
     """A client for the source the arguments name (see the module docstring).
 
     `follow_up` names a command about a job started earlier (`status`, `messages`, `stop`,
     `kill`): it refuses `--emulator`, whose in-process emulator knows no earlier job.
+    On a terminal (standard error), and not with --quiet, a call that retries says so:
+    `amtopcon: retrying (n/m): reason` (see `amtopcon.cli._retries`).
     """
     source = source_of(args)
-    if source == "emulator" and follow_up is not None:
+    if source == "emulator" and follow_up is not None and EMULATOR_FORGETS_JOBS:
         raise UsageError(EMULATOR_FOLLOW_UP.format(command=follow_up))
     kwargs = _overrides(args)
+    notice = retry_notice(args)
+    if notice is not None:
+        kwargs["event_hooks"] = notice.event_hooks()
     client: Client
     if source == "emulator":
         client = _emulator_client(kwargs)
@@ -125,8 +139,36 @@ def open_client(args: argparse.Namespace, *, follow_up: str | None = None) -> Cl
             _apply_debug(path)
         else:
             client = Client.from_env(**kwargs)
+    if notice is not None:
+        notice.total = client.max_retries
+    log.debug(
+        "settings from %s: base URL %s, max_retries %d, total_timeout %s",
+        _SOURCE_NAMES[source],
+        client.base_url,
+        client.max_retries,
+        client.total_timeout,
+    )
     _errors.current_server = client.base_url
     return client
+
+
+_SOURCE_NAMES = {
+    "emulator": "--emulator",
+    "arguments": "--base-url",
+    "config": "--config",
+    "./config": "a Connector.config found without --config",
+    "env": "the AMTOPCON_* environment variables",
+}
+
+
+def retry_notice(args: argparse.Namespace, stream: Any = None) -> RetryNotice | None:
+    """The retry notice for a command, when standard error is a terminal and not --quiet."""
+    from amtopcon.cli._retries import RetryNotice, isatty
+
+    err = sys.stderr if stream is None else stream
+    if _opt(args, "quiet") or not isatty(err):
+        return None
+    return RetryNotice(err)
 
 
 def _apply_debug(path: str) -> None:

@@ -72,20 +72,27 @@ def _warnings_as_lines(*, quiet: bool) -> Callable[[], None]:
     return undo
 
 
-def setup_logging(*, quiet: bool, verbose: bool = False) -> Callable[[], None]:
+def setup_logging(*, quiet: bool, verbose: bool = False, debug: bool = False) -> Callable[[], None]:
     """Show the library's log warnings and `warnings` as one plain line each (none with
     --quiet or --json).
 
-    `verbose` (`emulator serve --verbose`): every record from INFO up instead, timestamped,
-    tracebacks included, through the same single handler (so nothing shows twice).
-    Otherwise `AMTOPCON_LOG=debug|info|warning` keeps the library's own logging set-up
-    (its `warnings` are still one line each). Returns the function that undoes it all.
+    `debug` (`-v`/`--verbose` of the command): every record from DEBUG up, timestamped,
+    whatever --quiet, --json or `AMTOPCON_LOG` say (the library logs no secret: paths,
+    status codes, request ids, attempts). `verbose` (`emulator serve --verbose`): every
+    record from INFO up instead, timestamped, tracebacks included, through the same single
+    handler (so nothing shows twice). Otherwise `AMTOPCON_LOG=debug|info|warning` keeps the
+    library's own logging set-up (its `warnings` are still one line each). Returns the
+    function that undoes it all.
     """
     global _handler
     undo_warnings = _warnings_as_lines(quiet=quiet)
     logger = logging.getLogger("amtopcon")
     level = logger.level
-    if verbose:
+    if debug:
+        handler = _StderrHandler(level=logging.DEBUG)
+        handler.setFormatter(logging.Formatter(VERBOSE_FORMAT))
+        logger.setLevel(logging.DEBUG)
+    elif verbose:
         handler = _StderrHandler(level=logging.INFO)
         handler.setFormatter(logging.Formatter(VERBOSE_FORMAT))
         logger.setLevel(logging.INFO)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -11,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:  # pragma: no cover
+    from amtopcon import StartOptions
     from amtopcon.models import JobResult, JobStatus, Message
 
 RULE = "-" * 75
@@ -39,14 +41,57 @@ class JobInfo:
         """The job's name for one-line messages (the job, else the script file)."""
         return self.job or self.file_name or "?"
 
+    def start_options(self, task_id: str | None = None) -> StartOptions:
+        """The START's keyword arguments besides the application and the job, as
+        `Client.start()` (and the request check before it) takes them."""
+        from amtopcon import TaskValue
+
+        return {
+            "file_name": self.file_name,
+            "parameters": list(self.parameters),
+            "task_values": [TaskValue(n, v) for n, v in self.task_values],
+            "run_as": self.run_as,
+            "submit_user": self.submit_user,
+            "station": self.station,
+            "queue": self.queue,
+            "task_id": task_id,
+            "xml_escape": self.xml_escape,
+        }
+
 
 def _heading(title: str) -> str:
     return f"{title} " + "-" * (len(RULE) - len(title) - 1)
 
 
+#: What would break the one-line layout: C0 and C1 control characters (CR and LF among
+#: them), DEL, and Unicode's line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_OR_QUOTE = re.compile('["\x00-\x1f\x7f-\x9f\u2028\u2029]')
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"'}
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    ch = match.group()
+    named = _NAMED.get(ch)
+    if named is not None:
+        return named
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def one_line(text: str, *, quote: bool = False) -> str:
+    """`text` as one line: CR, LF and tab as `\\r`, `\\n`, `\\t`, every other control
+    character as `\\xNN` (`\\u2028` for the line separators), and with `quote` a `"` as
+    `\\"`. Text with none of these comes back unchanged (a backslash stays as it is, so
+    `F:\\AMT` prints as the server sent it); the exact text is in the `--json` output."""
+    pattern = _CONTROL_OR_QUOTE if quote else _CONTROL
+    return pattern.sub(_escape_one, text) if pattern.search(text) else text
+
+
 def _field(label: str, values: Sequence[str] | str | None) -> list[str]:
     if values is None or isinstance(values, str):
         values = [] if values is None else [values]
+    values = [one_line(v) for v in values]
     first = values[0] if values else ""
     lines = [f"{label:<{LABEL_WIDTH}}: {first}".rstrip()]
     lines.extend(f"{'':<{LABEL_WIDTH}}  {v}".rstrip() for v in values[1:])
@@ -54,7 +99,7 @@ def _field(label: str, values: Sequence[str] | str | None) -> list[str]:
 
 
 def _quoted(message: Message) -> str:
-    return f'"{message.text}"'
+    return f'"{one_line(message.text, quote=True)}"'
 
 
 def format_job_log(
@@ -64,7 +109,8 @@ def format_job_log(
     *,
     description: str | None = None,
 ) -> str:
-    """The job log in the AMT integration's layout (one quoted line per message)."""
+    """The job log in the AMT integration's layout (one quoted line per message; a
+    message's quotes, line breaks and control characters escaped by `one_line`)."""
     lines = [RULE, _heading("Job Information")]
     lines += _field("Server", info.server)
     lines += _field("Application", info.application)

@@ -168,22 +168,9 @@ def job_info(args: argparse.Namespace, server: str = "") -> JobInfo:
 def check_start(info: JobInfo, task_id: str | None = None) -> None:
     """Validate the START as the client will (raises `ValidationError` naming the field),
     so that bad input sends nothing, not even the Logon that comes before the START."""
-    from amtopcon import TaskValue
     from amtopcon._wire.requests import start_request
 
-    start_request(
-        info.application,
-        info.job,
-        parameters=list(info.parameters),
-        task_values=[TaskValue(n, v) for n, v in info.task_values],
-        run_as=info.run_as,
-        file_name=info.file_name,
-        submit_user=info.submit_user,
-        station=info.station,
-        queue=info.queue,
-        task_id=task_id,
-        xml_escape=info.xml_escape,
-    )
+    start_request(info.application, info.job, **info.start_options(task_id))
 
 
 # -- the run
@@ -227,24 +214,11 @@ class _Run:
         self.guard = guard
 
     def run(self) -> int:
-        from amtopcon import TaskValue
         from amtopcon.errors import WaitTimeoutError
 
         info, args = self.info, self.args
         self.printer.line(request_received_line(info))
-        handle = self.client.start(
-            info.application,
-            info.job,
-            file_name=info.file_name,
-            parameters=list(info.parameters),
-            task_values=[TaskValue(n, v) for n, v in info.task_values],
-            run_as=info.run_as,
-            submit_user=info.submit_user,
-            station=info.station,
-            queue=info.queue,
-            task_id=args.task_id,
-            xml_escape=info.xml_escape,
-        )
+        handle = self.client.start(info.application, info.job, **info.start_options(args.task_id))
         brid = handle.batch_request_id
         self.info = info = attrs.evolve(info, batch_request_id=brid)
         self.guard.context = f"; AMT job {info.label} (BatchRequestId {brid}) may still be running"
