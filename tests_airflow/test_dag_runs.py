@@ -64,24 +64,20 @@ def test_deferred_run_logs_messages_while_the_job_runs_and_puts_the_result_in_xc
     seen: dict[str, Any] = {}
     out: list[str] = []
 
-    def requests_since(index: int, function: str) -> int:
-        return sum(1 for r in emulator.requests[index:] if r.function == function)
+    def logged(line: str) -> bool:
+        out.append(capfd.readouterr().out)
+        return line in "".join(out)
 
     def drive() -> None:
-        # The job is STEPS (three 10 s steps) on a clock only this thread moves.
+        # The job is STEPS (three 10 s steps) on a clock only this thread moves: until it
+        # moves, the job runs, so a message logged by then was logged while it ran.
         _wait_until("the START", lambda: served_virtual.starts() == 1)
         (brid,) = emulator.batch_request_ids()
         seen["brid"] = brid
         for step, text in enumerate(("first step", "second step")):
-            mark = len(emulator.requests)
-            # a message read, then one more MonitorJob: the message was logged in between
-            _wait_until("a read", lambda m=mark: requests_since(m, "GetMessages") >= 1)
-            mark = len(emulator.requests)
-            _wait_until("the next round", lambda m=mark: requests_since(m, "MonitorJob") >= 1)
-            out.append(capfd.readouterr().out)
-            log = "".join(out)
-            seen[text] = (f"AMT job {brid} #{step + 1} INFO: {text}" in log, emulator.status(brid).code)
-            seen[f"not yet after {text}"] = "third step" not in log
+            _wait_until(f"{text} in the task log", lambda s=step, t=text: logged(f"AMT job {brid} #{s + 1} INFO: {t}"))
+            seen[text] = emulator.status(brid).code
+            seen[f"not yet after {text}"] = "third step" not in "".join(out)
             emulator.advance(10)
         emulator.advance(10)
 
@@ -96,8 +92,8 @@ def test_deferred_run_logs_messages_while_the_job_runs_and_puts_the_result_in_xc
     assert "[DAG TEST] running trigger in line" in log  # it was deferred
     brid = seen["brid"]
     # Each message was in the task log while the job was still RUNNING, before the next one existed.
-    assert seen["first step"] == (True, CompletionCode.RUNNING)
-    assert seen["second step"] == (True, CompletionCode.RUNNING)
+    assert seen["first step"] == CompletionCode.RUNNING
+    assert seen["second step"] == CompletionCode.RUNNING
     assert seen["not yet after first step"] and seen["not yet after second step"]
     for n, text in enumerate(("first step", "second step", "third step"), 1):
         assert log.count(f"AMT job {brid} #{n} INFO: {text}") == 1  # each once

@@ -232,4 +232,3 @@ def test_a_bad_connection_is_a_typed_error_event(monkeypatch: pytest.MonkeyPatch
     assert event.payload["outcome"] == "error"
     assert event.payload["error_type"] == "ConfigError"
     assert "tls" in event.payload["message"]
-

@@ -87,6 +87,9 @@ def get_provider_info() -> dict[str, Any]:
                     "timeout": _field("Timeout (s)", "number", "Seconds for one HTTP attempt", 30),
                     "total_timeout": _field("Total timeout (s)", "number", "Seconds for one call, retries included"),
                     "max_retries": _field("Max retries", "integer", "Retries of one call", 3),
+                    "max_connections": _field(
+                        "Max connections", "integer", "Requests in flight at once per triggerer (shared client)", 20
+                    ),
                     "poll_initial_delay": _field("Poll: first check (s)", "number", "Seconds before the first check"),
                     "poll_interval": _field("Poll: interval (s)", "number", "Seconds between the first checks"),
                     "poll_backoff": _field("Poll: backoff", "number", "The factor each delay grows by (>= 1)"),

@@ -39,8 +39,10 @@ POLL_EXTRAS: Final = {
 }
 _NUMBER_EXTRAS: Final = ("timeout", "total_timeout")
 _KNOWN_EXTRAS: Final = frozenset(
-    {"base_url", "tls", "verify", "ca_bundle", "max_retries", *_NUMBER_EXTRAS, *POLL_EXTRAS}
+    {"base_url", "tls", "verify", "ca_bundle", "max_retries", "max_connections", *_NUMBER_EXTRAS, *POLL_EXTRAS}
 )
+#: Requests one shared client (one triggerer, one connection) has in flight at most.
+DEFAULT_MAX_CONNECTIONS: Final = 20
 _TRUE: Final = {"true", "yes", "on", "1"}
 _FALSE: Final = {"false", "no", "off", "0"}
 
@@ -57,6 +59,7 @@ class ClientSettings:
     total_timeout: float | None = None
     max_retries: int | None = None
     poll: PollPolicy | None = None
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `Client(**kwargs)` / `AsyncClient(**kwargs)`: only what the connection sets."""
@@ -141,8 +144,9 @@ def settings_from_connection(
     Fields: Host (a host name, or a whole base URL), Port, Schema (the service path,
     default `AmtOpConService`), Login and Password. Extras: `base_url` (overrides Host,
     Port and Schema), `tls` (default true: https), `verify` (default true), `ca_bundle`
-    (a CA bundle path; implies verify), `timeout`, `total_timeout`, `max_retries`, and
-    the poll settings `poll_initial_delay`, `poll_interval`, `poll_backoff`,
+    (a CA bundle path; implies verify), `timeout`, `total_timeout`, `max_retries`,
+    `max_connections` (requests in flight at once through a triggerer's shared client,
+    default 20), and the poll settings `poll_initial_delay`, `poll_interval`, `poll_backoff`,
     `poll_max_interval`, `poll_jitter`, `poll_max_outage` (seconds; `inf` for no limit).
 
     Raises:
@@ -164,6 +168,12 @@ def settings_from_connection(
         if value != int(value) or value < 0:
             raise _fail(conn_id, "max_retries", f"expected a whole number >= 0, got {extras['max_retries']!r}")
         max_retries = int(value)
+    max_connections = DEFAULT_MAX_CONNECTIONS
+    if "max_connections" in extras:
+        value = _number(conn_id, "max_connections", extras["max_connections"])
+        if value != int(value) or value < 1:
+            raise _fail(conn_id, "max_connections", f"expected a whole number >= 1, got {extras['max_connections']!r}")
+        max_connections = int(value)
     poll_fields = {field: _number(conn_id, key, extras[key]) for key, field in POLL_EXTRAS.items() if key in extras}
     poll: PollPolicy | None = None
     if poll_fields:
@@ -181,6 +191,7 @@ def settings_from_connection(
         total_timeout=numbers.get("total_timeout"),
         max_retries=max_retries,
         poll=poll,
+        max_connections=max_connections,
     )
 
 

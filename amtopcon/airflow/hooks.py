@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import ssl
 from typing import Any
 
+import httpx
 from airflow.sdk import BaseHook, Connection
 
 from amtopcon import AsyncClient, Client
@@ -29,6 +32,43 @@ def settings_of(conn: Connection) -> ClientSettings:
         password=conn.password,
         extra=conn.extra_dejson,
     )
+
+
+class BoundedTransport(httpx.AsyncBaseTransport):
+    """At most `limit` requests in flight; the others wait their turn in FIFO order.
+
+    httpx's pool scans every queued request against every connection each time a
+    connection frees up, so a thousand waiting requests cost it quadratic time; here they
+    wait on a semaphore instead, and the pool never holds more than it has connections.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
+        self._inner = inner
+        self._slots = asyncio.Semaphore(limit)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` once a slot is free; the slot is held until the answer is read."""
+        async with self._slots:
+            response = await self._inner.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            return response
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._inner.aclose()
+
+
+def bounded_http_client(settings: ClientSettings) -> httpx.AsyncClient:
+    """An `httpx.AsyncClient` for many concurrent waits: `settings.max_connections` in flight at once."""
+    verify: ssl.SSLContext | bool
+    verify = ssl.create_default_context(cafile=settings.verify) if isinstance(settings.verify, str) else settings.verify
+    n = settings.max_connections
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    transport = BoundedTransport(httpx.AsyncHTTPTransport(verify=verify, limits=limits), n)
+    return httpx.AsyncClient(transport=transport, follow_redirects=False)
 
 
 class AmtOpConHook(BaseHook):
@@ -78,6 +118,18 @@ class AmtOpConHook(BaseHook):
     async def aget_async_client(self) -> AsyncClient:
         """A new `AsyncClient` for the connection; the caller closes it (`await client.aclose()`)."""
         return AsyncClient(**self._kwargs(await self.aget_settings()))
+
+    async def aget_shared_async_client(self) -> tuple[AsyncClient, httpx.AsyncClient]:
+        """An `AsyncClient` for many concurrent waits (the triggerer's shared client) and the
+        pool it sends through: at most `max_connections` requests in flight. The caller
+        closes both (`await client.aclose(); await pool.aclose()`)."""
+        settings = await self.aget_settings()
+        pool = bounded_http_client(settings)
+        try:
+            return AsyncClient(**self._kwargs(settings), http_client=pool), pool
+        except BaseException:
+            await pool.aclose()
+            raise
 
     def test_connection(self) -> tuple[bool, str]:
         """Log on to the service (the "Test" button of the connection form).

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
+import httpx
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from amtopcon import AsyncClient, AsyncJobHandle, Message, PollPolicy
@@ -37,7 +38,7 @@ class _Shared:
 
     __slots__ = ("making", "users")
 
-    def __init__(self, making: asyncio.Task[AsyncClient]) -> None:
+    def __init__(self, making: asyncio.Task[tuple[AsyncClient, httpx.AsyncClient]]) -> None:
         self.making = making
         self.users = 0
 
@@ -52,7 +53,9 @@ async def _close(entry: _Shared) -> None:
         return
     if task.cancelled() or task.exception() is not None:
         return
-    await task.result().aclose()
+    client, pool = task.result()
+    await client.aclose()
+    await pool.aclose()
 
 
 @contextlib.asynccontextmanager
@@ -60,20 +63,22 @@ async def shared_client(amtopcon_conn_id: str = DEFAULT_CONN_ID) -> AsyncIterato
     """The `AsyncClient` of a connection, shared by everyone in this event loop who holds it.
 
     The first holder reads the connection and makes the client; the others wait for it
-    and share its pool and logon token. The last one to leave closes it, so a changed
-    connection is read again once no trigger uses the old one. A failure to make the
+    and share its pool and logon token. The pool lets `max_connections` requests (a
+    connection extra, default 20) be in flight at once; the others queue in order. The
+    last one to leave closes it, so a changed connection is read again once no trigger
+    uses the old one. A failure to make the
     client (a bad connection) reaches every waiting holder; the next one tries again.
     """
     loop = asyncio.get_running_loop()
     per_loop = _REGISTRY.setdefault(loop, {})
     entry = per_loop.get(amtopcon_conn_id)
     if entry is None:
-        making = loop.create_task(AmtOpConHook(amtopcon_conn_id).aget_async_client(), name="amtopcon-client")
+        making = loop.create_task(AmtOpConHook(amtopcon_conn_id).aget_shared_async_client(), name="amtopcon-client")
         entry = per_loop[amtopcon_conn_id] = _Shared(making)
     entry.users += 1
     try:
         try:
-            client = await asyncio.shield(entry.making)
+            client, _ = await asyncio.shield(entry.making)
         except Exception:
             if per_loop.get(amtopcon_conn_id) is entry:
                 del per_loop[amtopcon_conn_id]

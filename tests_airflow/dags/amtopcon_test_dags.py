@@ -52,9 +52,7 @@ with _dag("amt_crash_retry") as amt_crash_retry:
     )
 
 with _dag("amt_unknown_start") as amt_unknown_start:
-    AmtOpConJobOperator(
-        task_id="run", application="AFLOW", job="STEPS", poll=POLL, retries=1, retry_delay=timedelta(0)
-    )
+    AmtOpConJobOperator(task_id="run", application="AFLOW", job="STEPS", poll=POLL, retries=1, retry_delay=timedelta(0))
 
 with _dag("amt_unknown_start_reconciled") as amt_unknown_start_reconciled:
     AmtOpConJobOperator(
