@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -62,22 +63,25 @@ def test_deferred_run_logs_messages_while_the_job_runs_and_puts_the_result_in_xc
 ) -> None:
     emulator = served_virtual.emulator
     seen: dict[str, Any] = {}
-    out: list[str] = []
+    marker = logging.getLogger("tests_airflow.driver")
 
-    def logged(line: str) -> bool:
-        out.append(capfd.readouterr().out)
-        return line in "".join(out)
+    def requests_since(index: int, function: str) -> int:
+        return sum(1 for r in emulator.requests[index:] if r.function == function)
 
     def drive() -> None:
-        # The job is STEPS (three 10 s steps) on a clock only this thread moves: until it
-        # moves, the job runs, so a message logged by then was logged while it ran.
+        # The job is STEPS (three 10 s steps) on a clock only this thread moves.
         _wait_until("the START", lambda: served_virtual.starts() == 1)
         (brid,) = emulator.batch_request_ids()
         seen["brid"] = brid
-        for step, text in enumerate(("first step", "second step")):
-            _wait_until(f"{text} in the task log", lambda s=step, t=text: logged(f"AMT job {brid} #{s + 1} INFO: {t}"))
+        for text in ("first step", "second step"):
+            # The trigger logs a message as soon as it has read it, before its next status
+            # check: once that check has come, the line is in the task log.
+            mark = len(emulator.requests)
+            _wait_until("a read", lambda m=mark: requests_since(m, "GetMessages") >= 1)
+            mark = len(emulator.requests)
+            _wait_until("the next round", lambda m=mark: requests_since(m, "MonitorJob") >= 1)
             seen[text] = emulator.status(brid).code
-            seen[f"not yet after {text}"] = "third step" not in "".join(out)
+            marker.warning("TEST DRIVER: the job moves on past its %s now", text)
             emulator.advance(10)
         emulator.advance(10)
 
@@ -85,18 +89,23 @@ def test_deferred_run_logs_messages_while_the_job_runs_and_puts_the_result_in_xc
     driver.start()
     dag_run = _run("amt_deferred")
     driver.join(timeout=10)
-    out.append(capfd.readouterr().out)
-    log = "".join(out)
+    log = capfd.readouterr().out
 
     assert _ti(dag_run).state == "success"
     assert "[DAG TEST] running trigger in line" in log  # it was deferred
     brid = seen["brid"]
-    # Each message was in the task log while the job was still RUNNING, before the next one existed.
-    assert seen["first step"] == CompletionCode.RUNNING
-    assert seen["second step"] == CompletionCode.RUNNING
-    assert seen["not yet after first step"] and seen["not yet after second step"]
-    for n, text in enumerate(("first step", "second step", "third step"), 1):
-        assert log.count(f"AMT job {brid} #{n} INFO: {text}") == 1  # each once
+    assert seen["first step"] == seen["second step"] == CompletionCode.RUNNING
+    lines = [
+        f"AMT job {brid} #1 INFO: first step",
+        "TEST DRIVER: the job moves on past its first step",
+        f"AMT job {brid} #2 INFO: second step",
+        "TEST DRIVER: the job moves on past its second step",
+        f"AMT job {brid} #3 INFO: third step",
+    ]
+    # In the task log, each message comes while the job still runs, before it moves on; each once.
+    assert [log.count(line) for line in lines] == [1] * 5, log[-3000:]
+    positions = [log.index(line) for line in lines]
+    assert positions == sorted(positions)
     result = _xcom(dag_run)
     assert result["status"]["batch_request_id"] == brid
     assert result["status"]["code"] == int(CompletionCode.DONE)
