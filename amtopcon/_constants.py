@@ -20,8 +20,6 @@ MIN_READ_RATE: Final = 64 * 1024  # bytes/s: an attempt may last connect + read 
 MAX_PAGES_PER_READ: Final = 1000  # GetMessages pages of one messages()/wait() read or one follow() round
 MAX_BATCH_REQUEST_ID: Final = 2**63 - 1  # an Int64 on the wire
 
-DEFAULT_MAX_CONNECTIONS: Final = 100  # httpx's default pool; token-bearing attempts in flight: one less
-MAX_RELOGONS: Final = 5  # Logons one call may ask for after a 401, each for a token not refused before
 # -- waits and follows (job handles)
 KILL_GRACE: Final = 30.0  # seconds a `with` block (or the CLI on a signal) gives its best-effort KILL
 LAST_CHECK: Final = 1.0  # seconds the last status check, made at a wait's deadline, may take

@@ -70,7 +70,6 @@ TOKENS = [
     ("AsyncShield", "Shield"),
     ("anotify", "notify"),
     ("AsyncAttempt", "Attempt"),
-    ("AsyncGate", "Gate"),
     ("aread_capped", "read_capped"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),

@@ -21,7 +21,7 @@ from amtopcon._async.jobs import AsyncJobHandle
 from amtopcon._clock import Clock
 from amtopcon._core.call import CallState, Done, Relogon, backoff_delay, check_started, check_token
 from amtopcon._core.observe import RawResponse, capture, log_hook_error, record, redacted_request, redacted_response
-from amtopcon._core.primitives import AsyncAttempt, AsyncGate, AsyncLock, anotify, aread_capped, pool_size
+from amtopcon._core.primitives import AsyncAttempt, AsyncLock, anotify, aread_capped
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import AsyncOnStatus, status_from_action
 from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
@@ -114,7 +114,6 @@ class AsyncClient(BaseClient):
             self._owns_http = False
         else:
             raise ValidationError("http_client: expected an httpx.AsyncClient", field="http_client")
-        self._gate = AsyncGate(pool_size(self._http))
 
     @classmethod
     def from_env(
@@ -203,28 +202,25 @@ class AsyncClient(BaseClient):
         while True:
             if self._http.is_closed:
                 raise self._closed_error(call)
-            # Token-bearing attempts wait at the gate (pool size - 1) before they take a token:
-            # they send the freshest one, and a Logon never queues behind a saturated pool.
-            async with self._gate(wreq.needs_token):
-                token = await self._token(call.deadline) if wreq.needs_token else None
-                request = call.build(self._http, token)
-                await self._notify("request", request)
-                failure: httpx.HTTPError | None = None
-                try:
-                    # One attempt is bounded in time and bytes, headers and body (a trickle or an
-                    # endless answer ends); redirects are never followed, even by an injected client.
-                    with AsyncAttempt(*call.attempt_budget(), request) as attempt:
-                        streamed = await self._http.send(request, stream=True, follow_redirects=False)
-                        try:
-                            response = await aread_capped(streamed, self._max_response_size, attempt)
-                        finally:
-                            await streamed.aclose()
-                except httpx.HTTPError as exc:
-                    failure = exc  # handled below, outside this block: no request in any __context__
-                except RuntimeError:  # closed by another task or thread since the check above
-                    if self._http.is_closed:
-                        raise self._closed_error(call) from None
-                    raise
+            token = await self._token(call.deadline) if wreq.needs_token else None
+            request = call.build(self._http, token)
+            await self._notify("request", request)
+            failure: httpx.HTTPError | None = None
+            try:
+                # One attempt is bounded in time and bytes, headers and body (a trickle or an
+                # endless answer ends); redirects are never followed, even by an injected client.
+                with AsyncAttempt(*call.attempt_budget(), request) as attempt:
+                    streamed = await self._http.send(request, stream=True, follow_redirects=False)
+                    try:
+                        response = await aread_capped(streamed, self._max_response_size, attempt)
+                    finally:
+                        await streamed.aclose()
+            except httpx.HTTPError as exc:
+                failure = exc  # handled below, outside this block: no request in any __context__
+            except RuntimeError:  # closed by another task or thread since the check above
+                if self._http.is_closed:
+                    raise self._closed_error(call) from None
+                raise
             if failure is not None:
                 step = call.on_exception(failure)
             else:

@@ -208,8 +208,7 @@ class CallState:
             self.deadline = deadline if self.deadline is None else min(self.deadline, deadline)
         self.attempts = 0
         self.retries = 0
-        self.relogons = 0  # Logons this call asked for after a 401 (at most C.MAX_RELOGONS)
-        self.refused: str | None = None  # the last token refused with a 401 (never shown)
+        self.relogged = False
         self.maybe_landed = False
         self.request_id: str | None = None
         self.token_sent: str | None = None
@@ -276,14 +275,6 @@ class CallState:
             raise error
         return Sleep(delay)
 
-    def relogon_allowed(self) -> bool:
-        """A 401 to a token-bearing call logs on again when the refused token is not one this
-        call saw refused already (it expired too, or a busy pool delayed the call past a second
-        expiry), up to `MAX_RELOGONS` times; a fresh token refused at once is an `AuthenticationError`."""
-        return (
-            self.token_sent is not None and self.token_sent != self.refused and self.relogons < C.MAX_RELOGONS
-        )
-
     def on_response(self, response: httpx.Response) -> Step:
         rid = response.headers.get(_wire.H_REQUEST_ID) or self.request_id
         status = response.status_code
@@ -291,9 +282,8 @@ class CallState:
         if 200 <= status < 300:
             return Done(response)
         wreq = self.wreq
-        if status == 401 and self.relogon_allowed():
-            self.relogons += 1
-            self.refused = self.token_sent
+        if status == 401 and self.token_sent is not None and not self.relogged:
+            self.relogged = True
             return Relogon(self.token_sent)
         if status == 409 and wreq.kind == "action" and self.maybe_landed:
             return Done(response, conflict_after_retry=True)

@@ -20,17 +20,14 @@ from amtopcon.errors import ResponseTooLargeError
 
 __all__ = [
     "AsyncAttempt",
-    "AsyncGate",
     "AsyncLock",
     "AsyncShield",
     "Attempt",
-    "Gate",
     "Lock",
     "Shield",
     "anotify",
     "aread_capped",
     "notify",
-    "pool_size",
     "read_capped",
 ]
 
@@ -71,87 +68,6 @@ class Lock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._lock.release()
-
-
-def pool_size(http: httpx.Client | httpx.AsyncClient) -> int:
-    """The most token-bearing requests a client lets onto the wire at once: one less than its
-    httpx pool's `max_connections` (100 by default; a transport without a pool: the default),
-    so that a Logon always finds a connection instead of queueing behind a saturated pool."""
-    pool = getattr(getattr(http, "_transport", None), "_pool", None)
-    size = getattr(pool, "_max_connections", None)
-    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        size = C.DEFAULT_MAX_CONNECTIONS
-    return max(1, min(size, C.DEFAULT_MAX_CONNECTIONS * 100) - 1)
-
-
-class _AsyncSlot:
-    __slots__ = ("_gate", "_needed")
-
-    def __init__(self, gate: AsyncGate, needed: bool) -> None:
-        self._gate = gate
-        self._needed = needed
-
-    async def __aenter__(self) -> None:
-        if self._needed:
-            await self._gate._semaphore().acquire()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._needed:
-            self._gate._semaphore().release()
-
-
-class AsyncGate:
-    """At most `size` token-bearing attempts at once (`async with gate(needed):`): the others
-    wait here, before they take a token, so that they send the freshest one and a Logon never
-    waits behind requests carrying an expired token. An anyio semaphore made on first use."""
-
-    __slots__ = ("_sem", "_size")
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._sem: Any = None
-
-    def _semaphore(self) -> Any:
-        if self._sem is None:
-            import anyio
-
-            self._sem = anyio.Semaphore(self._size)
-        return self._sem
-
-    def __call__(self, needed: bool) -> _AsyncSlot:
-        return _AsyncSlot(self, needed)
-
-
-class _Slot:
-    __slots__ = ("_gate", "_needed")
-
-    def __init__(self, gate: Gate, needed: bool) -> None:
-        self._gate = gate
-        self._needed = needed
-
-    def __enter__(self) -> None:
-        if self._needed:
-            self._gate._sem.acquire()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._needed:
-            self._gate._sem.release()
-
-
-class Gate:
-    """A thread semaphore (the twin of `AsyncGate`)."""
-
-    __slots__ = ("_sem",)
-
-    def __init__(self, size: int) -> None:
-        self._sem = threading.Semaphore(size)
-
-    def __call__(self, needed: bool) -> _Slot:
-        return _Slot(self, needed)
 
 
 class AsyncShield:

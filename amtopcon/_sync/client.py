@@ -22,7 +22,7 @@ from amtopcon._sync.jobs import JobHandle
 from amtopcon._clock import Clock
 from amtopcon._core.call import CallState, Done, Relogon, backoff_delay, check_started, check_token
 from amtopcon._core.observe import RawResponse, capture, log_hook_error, record, redacted_request, redacted_response
-from amtopcon._core.primitives import Attempt, Gate, Lock, notify, read_capped, pool_size
+from amtopcon._core.primitives import Attempt, Lock, notify, read_capped
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import OnStatus, status_from_action
 from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
@@ -115,7 +115,6 @@ class Client(BaseClient):
             self._owns_http = False
         else:
             raise ValidationError("http_client: expected an httpx.Client", field="http_client")
-        self._gate = Gate(pool_size(self._http))
 
     @classmethod
     def from_env(
@@ -203,28 +202,25 @@ class Client(BaseClient):
         while True:
             if self._http.is_closed:
                 raise self._closed_error(call)
-            # Token-bearing attempts wait at the gate (pool size - 1) before they take a token:
-            # they send the freshest one, and a Logon never queues behind a saturated pool.
-            with self._gate(wreq.needs_token):
-                token = self._token(call.deadline) if wreq.needs_token else None
-                request = call.build(self._http, token)
-                self._notify("request", request)
-                failure: httpx.HTTPError | None = None
-                try:
-                    # One attempt is bounded in time and bytes, headers and body (a trickle or an
-                    # endless answer ends); redirects are never followed, even by an injected client.
-                    with Attempt(*call.attempt_budget(), request) as attempt:
-                        streamed = self._http.send(request, stream=True, follow_redirects=False)
-                        try:
-                            response = read_capped(streamed, self._max_response_size, attempt)
-                        finally:
-                            streamed.close()
-                except httpx.HTTPError as exc:
-                    failure = exc  # handled below, outside this block: no request in any __context__
-                except RuntimeError:  # closed by another task or thread since the check above
-                    if self._http.is_closed:
-                        raise self._closed_error(call) from None
-                    raise
+            token = self._token(call.deadline) if wreq.needs_token else None
+            request = call.build(self._http, token)
+            self._notify("request", request)
+            failure: httpx.HTTPError | None = None
+            try:
+                # One attempt is bounded in time and bytes, headers and body (a trickle or an
+                # endless answer ends); redirects are never followed, even by an injected client.
+                with Attempt(*call.attempt_budget(), request) as attempt:
+                    streamed = self._http.send(request, stream=True, follow_redirects=False)
+                    try:
+                        response = read_capped(streamed, self._max_response_size, attempt)
+                    finally:
+                        streamed.close()
+            except httpx.HTTPError as exc:
+                failure = exc  # handled below, outside this block: no request in any __context__
+            except RuntimeError:  # closed by another task or thread since the check above
+                if self._http.is_closed:
+                    raise self._closed_error(call) from None
+                raise
             if failure is not None:
                 step = call.on_exception(failure)
             else:

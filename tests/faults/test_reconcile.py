@@ -156,8 +156,8 @@ def test_a_thousand_concurrent_starts_through_a_chaos_proxy(emulator: Emulator, 
 
 @pytest.mark.xfail(
     strict=False,
-    reason="NOT DONE: the gate and repeated relogons cut the failures from ~85 % to 0-25 % on a loaded "
-    "2-core machine; some calls still end in AuthenticationError (cause not yet found)",
+    reason="NOT DONE: a call whose re-Logon token also expires while it waits in the pool gets a "
+    "second 401, which the contract makes final; needs a contract decision (see the guide, row 15)",
 )
 def test_row15_a_thousand_tasks_with_expiring_tokens_see_no_authentication_error(
     emulator: Emulator, served: EmulatorServer
@@ -165,7 +165,7 @@ def test_row15_a_thousand_tasks_with_expiring_tokens_see_no_authentication_error
     """Tokens expire every 250-350 requests served (the issue's 5-10 s, measured in work so that
     a loaded machine sees the same) while 1,000 tasks call through one pool: every call succeeds, because queued
     calls take their token only when a connection is theirs and a Logon never waits behind
-    them (before the fix: 85 % AuthenticationError)."""
+    them (on main: 85 % AuthenticationError)."""
     import threading
 
     from amtopcon.errors import AmtOpConError
