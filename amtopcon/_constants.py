@@ -36,6 +36,7 @@ POLL_MAX_OUTAGE: Final = 300.0
 # -- the existing connector's Connector.config, when it omits them
 CONNECTOR_INITIAL_POLL_DELAY: Final = 10.0  # STATUS_CHECK_INITIAL_POLL_DELAY
 CONNECTOR_POLL_INTERVAL: Final = 5.0  # STATUS_CHECK_POLL_INTERVAL
+CONFIG_MAX_BYTES: Final = 1024 * 1024  # a Connector.config larger than this is refused (ConfigError)
 
 # -- the served emulator (`EmulatorServer`, `amtopcon emulator serve`)
 DEFAULT_HOST: Final = "127.0.0.1"

@@ -14,6 +14,7 @@ import binascii
 import os
 import re
 import shutil
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +32,9 @@ __all__ = [
     "EnvConfig",
     "decode_credential",
     "encode_credential",
+    "exposed_to_others",
     "find_connector_config",
+    "read_config_text",
     "read_connector_config",
     "read_env",
 ]
@@ -46,7 +49,11 @@ def encode_credential(plain: str) -> str:
     """Encode a value the way the connector's `Encrypt.exe` does: hex of base64 of UTF-8."""
     if not isinstance(plain, str):
         raise ValidationError("value: expected a string", field="value")
-    return base64.b64encode(plain.encode("utf-8")).hex()
+    try:
+        raw = plain.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: bytes the terminal's encoding could not decode
+        raise ValidationError("value: not valid text (bytes that are not UTF-8)", field="value") from None
+    return base64.b64encode(raw).hex()
 
 
 def decode_credential(encoded: str, *, key: str = "value") -> str:
@@ -153,6 +160,59 @@ def _parse_ini(text: str, path: str) -> dict[str, dict[str, tuple[str, int]]]:
     return sections
 
 
+def read_config_text(path: str, *, limit: int = C.CONFIG_MAX_BYTES) -> str:
+    """The text of a configuration file, read from a regular file only and at most `limit` bytes.
+
+    A FIFO, a device (`/dev/zero`), a directory, a file larger than `limit`, a missing or
+    unreadable file, or bytes that are not UTF-8 raise `ConfigError` naming the file;
+    nothing blocks (a FIFO is opened without waiting for a writer) and no more than
+    `limit + 1` bytes are ever read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ConfigError("no such file", path=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {type(exc).__name__}", path=path) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError("not a regular file (a FIFO, a device or a directory)", path=path)
+        if info.st_size > limit:
+            raise ConfigError(f"larger than {limit} bytes: not a Connector.config", path=path)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {type(exc).__name__}", path=path) from None
+    finally:
+        os.close(fd)
+    if size > limit:  # grew while read
+        raise ConfigError(f"larger than {limit} bytes: not a Connector.config", path=path)
+    try:
+        return b"".join(chunks).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError("cannot read the file: not UTF-8 text", path=path) from None
+
+
+def exposed_to_others(path: str | os.PathLike[str]) -> bool:
+    """True when the file at `path` is readable by its group or by others (POSIX permission
+    bits; always False on Windows, whose ACLs these bits do not describe)."""
+    if os.name != "posix":
+        return False
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) and bool(mode & (stat.S_IRGRP | stat.S_IROTH))
+
+
 def read_connector_config(path: str | os.PathLike[str]) -> ConnectorConfig:
     """Read the existing connector's `Connector.config`.
 
@@ -162,12 +222,7 @@ def read_connector_config(path: str | os.PathLike[str]) -> ConnectorConfig:
     `ConfigError` naming the key and the line.
     """
     p = str(path)
-    try:
-        text = Path(p).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("no such file", path=p) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {type(exc).__name__}", path=p) from None
+    text = read_config_text(p)
     sections = _parse_ini(text, p)
     server = sections.get("AMT BATCH SERVER")
     if server is None:

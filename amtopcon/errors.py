@@ -322,7 +322,8 @@ class NotFoundError(APIStatusError):
 
 
 class ConflictError(APIStatusError):
-    """409 `ACTION_NOT_ALLOWED`: STOP or KILL of a job that has already ended."""
+    """409 `ACTION_NOT_ALLOWED`: STOP or KILL of a job that has already ended (the emulator also
+    answers it to a START that reuses a `TaskId` for another job)."""
 
 
 class RateLimitError(APIStatusError):

@@ -7,6 +7,7 @@ twin in `amtopcon/_sync/` from it. Edit this one, then run the script."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
 from types import TracebackType
@@ -496,6 +497,7 @@ class AsyncClient(BaseClient):
         Raises `JobStartError` when the server answers without starting the job, and
         `StartOutcomeUnknownError` when it may or may not have queued it.
         """
+        task_id = str(uuid.uuid4()) if task_id is None else _wire.validate_task_id(task_id)  # the handle keeps it
         result = await self.job_action(
             "START",
             application=application,
@@ -512,16 +514,18 @@ class AsyncClient(BaseClient):
             timeout=timeout,
         )
         status = status_from_action(result, None, application, job)
-        return AsyncJobHandle(self, result.batch_request_id, status=status)
+        return AsyncJobHandle(self, result.batch_request_id, status=status, task_id=task_id)
 
-    def job(self, batch_request_id: int, after: int = 0) -> AsyncJobHandle:
+    def job(self, batch_request_id: int, after: int = 0, task_id: str | None = None) -> AsyncJobHandle:
         """Re-attach to a started job (no call is made; a plain method on both clients).
 
         Args:
             batch_request_id: the job's `BatchRequestId`.
             after: the last message sequence already seen (`follow()` resumes after it).
+            task_id: the `TaskId` of the START that made the job, when known (kept as
+                the handle's `task_id`; None otherwise).
         """
-        return AsyncJobHandle(self, batch_request_id, after=after)
+        return AsyncJobHandle(self, batch_request_id, after=after, task_id=task_id)
 
     async def run(
         self,

@@ -329,19 +329,27 @@ def status_from_action(
 class HandleCore:
     """What both handles hold, and everything about them that does no I/O."""
 
-    __slots__ = ("_client", "_status", "batch_request_id", "last_sequence")
+    __slots__ = ("_client", "_status", "batch_request_id", "last_sequence", "task_id")
 
     _client: Client | AsyncClient
     batch_request_id: int
     last_sequence: int
+    task_id: str | None
     _status: JobStatus | None
 
     def __init__(
-        self, client: Client | AsyncClient, batch_request_id: int, *, after: int = 0, status: JobStatus | None = None
+        self,
+        client: Client | AsyncClient,
+        batch_request_id: int,
+        *,
+        after: int = 0,
+        status: JobStatus | None = None,
+        task_id: str | None = None,
     ) -> None:
         self._client = client
         self.batch_request_id = _wire.validate_batch_request_id(batch_request_id)
         self.last_sequence = _validate.sequence(after, "after")
+        self.task_id = None if task_id is None else _wire.validate_task_id(task_id)
         self._status = status
 
     @property
@@ -384,5 +392,6 @@ class HandleCore:
     def __reduce__(self) -> NoReturn:
         raise TypeError(
             f"a {type(self).__name__} does not pickle (it holds a live client); save batch_request_id and "
-            "last_sequence and rebuild it with client.job(batch_request_id, after=last_sequence)"
+            "last_sequence (and task_id) and rebuild it with client.job(batch_request_id, after=last_sequence, "
+            "task_id=task_id)"
         )

@@ -8,6 +8,7 @@ one and run the script; a hand edit here fails CI (`scripts/unasync.py --check`)
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
 from types import TracebackType
@@ -496,6 +497,7 @@ class Client(BaseClient):
         Raises `JobStartError` when the server answers without starting the job, and
         `StartOutcomeUnknownError` when it may or may not have queued it.
         """
+        task_id = str(uuid.uuid4()) if task_id is None else _wire.validate_task_id(task_id)  # the handle keeps it
         result = self.job_action(
             "START",
             application=application,
@@ -512,16 +514,18 @@ class Client(BaseClient):
             timeout=timeout,
         )
         status = status_from_action(result, None, application, job)
-        return JobHandle(self, result.batch_request_id, status=status)
+        return JobHandle(self, result.batch_request_id, status=status, task_id=task_id)
 
-    def job(self, batch_request_id: int, after: int = 0) -> JobHandle:
+    def job(self, batch_request_id: int, after: int = 0, task_id: str | None = None) -> JobHandle:
         """Re-attach to a started job (no call is made; a plain method on both clients).
 
         Args:
             batch_request_id: the job's `BatchRequestId`.
             after: the last message sequence already seen (`follow()` resumes after it).
+            task_id: the `TaskId` of the START that made the job, when known (kept as
+                the handle's `task_id`; None otherwise).
         """
-        return JobHandle(self, batch_request_id, after=after)
+        return JobHandle(self, batch_request_id, after=after, task_id=task_id)
 
     def run(
         self,

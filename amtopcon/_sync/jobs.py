@@ -37,6 +37,9 @@ class JobHandle(HandleCore):
         batch_request_id: the job's `BatchRequestId`.
         last_sequence: the last message sequence this handle has handed out (by `follow()`
             or `wait()`); save it with `batch_request_id` to resume after a restart.
+        task_id: the `TaskId` of the START that made the job (the one `start()` sent, chosen
+            or generated), or what `client.job(..., task_id=...)` was given; None when
+            re-attached without one.
     """
 
     __slots__ = ()

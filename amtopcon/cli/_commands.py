@@ -179,7 +179,10 @@ def run_encode(args: argparse.Namespace) -> int:
     """`amtopcon encode [VALUE]`: the `Encrypt.exe` form (hex of base64; an encoding, not encryption)."""
     from amtopcon.config import encode_credential
 
-    value = args.value if args.value is not None else _read_secret()
+    try:
+        value = args.value if args.value is not None else _read_secret()
+    except UnicodeDecodeError:
+        raise UsageError("the value on standard input is not valid text in its encoding") from None
     if not value:
         raise UsageError("nothing to encode")
     _print_value(args, encode_credential(value))

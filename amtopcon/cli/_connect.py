@@ -53,9 +53,40 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return kwargs
 
 
+#: The warnings already printed in this process (each is printed once).
+_warned: set[str] = set()
+
+PASSWORD_ON_COMMAND_LINE = (
+    "warning: --password on the command line is visible to other users in the process list "
+    "and may be kept in the shell history; set AMTOPCON_PASSWORD, use --config Connector.config "
+    "(readable by its owner only), or let amtopcon prompt on a terminal"
+)
+
+
+def warn_once(message: str) -> None:
+    """Print `amtopcon: MESSAGE` on standard error, once per process (also under --quiet:
+    these are about a secret's safety, and standard output stays clean for --json)."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    print(f"amtopcon: {message}", file=sys.stderr, flush=True)
+
+
+def warn_if_exposed(path: str) -> None:
+    """Warn once when the credentials file `path` is readable by its group or by others (POSIX)."""
+    from amtopcon.config import exposed_to_others
+
+    if exposed_to_others(path):
+        warn_once(
+            f"warning: {path} holds the API credentials (only encoded, not encrypted) and is readable "
+            f"by its group or by others; restrict it to its owner (chmod 600 {path})"
+        )
+
+
 def _password(args: argparse.Namespace, url: str, user: str) -> str:
     password = _opt(args, "password")
     if password:
+        warn_once(PASSWORD_ON_COMMAND_LINE)
         return str(password)
     password = os.environ.get("AMTOPCON_PASSWORD")
     if password:
@@ -136,6 +167,7 @@ def open_client(args: argparse.Namespace, *, follow_up: str | None = None) -> Cl
         elif source in ("config", "./config"):
             path = str(args.config) if source == "config" else str(find_connector_config() or DEFAULT_CONFIG)
             client = Client.from_connector_config(path, **kwargs)
+            warn_if_exposed(path)
             _apply_debug(path)
         else:
             client = Client.from_env(**kwargs)

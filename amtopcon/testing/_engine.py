@@ -489,6 +489,8 @@ class Emulator:
     def _start(self, body: Any, now: float) -> dict[str, Any]:
         req = _wire.start_request_from_wire(body)
         first = self._scheduler.find(req.task_id)
+        if first is not None:
+            self._check_same_job(first, req)
         if first is None:
             app = self.catalog.applications.get(req.application)
             if app is None:
@@ -516,6 +518,20 @@ class Emulator:
             first = rec.batch_request_id
         job_name = self._scheduler.submission(first).job_name
         return self._action_result(first, now, f"Job '{job_name}' started in AMT Environment")
+
+    def _check_same_job(self, first: int, req: _wire.StartRequest) -> None:
+        """A TaskId repeats a START only for the same job: a START of another application,
+        job or file with a TaskId already used is refused with 409 `ACTION_NOT_ALLOWED`
+        (never answered with the other job's BatchRequestId, which the text does not name)."""
+        rec = self.store.get_request(first)
+        if rec is None or (rec.application, rec.job, rec.file_name) == (req.application, req.job, req.file_name):
+            return
+        raise _Refused(
+            409,
+            _wire.E_ACTION_NOT_ALLOWED,
+            f"TaskId {req.task_id} was used by the START of another job: not started; "
+            "a repeated START must name the same application, job and file",
+        )
 
     def _action_result(self, brid: int, now: float, message: str) -> dict[str, Any]:
         code = self._scheduler.status(brid, now).code

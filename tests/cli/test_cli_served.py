@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from amtopcon import Client, CompletionCode
-from amtopcon.cli._connect import EMULATOR_SPEED
+from amtopcon.cli._connect import EMULATOR_SPEED, PASSWORD_ON_COMMAND_LINE
 from amtopcon.config import encode_credential
 from amtopcon.testing import Catalog
 
@@ -75,8 +75,9 @@ def cwd(tmp_path: Path) -> Path:
 
 
 def amtopcon(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the command; the timeout kills it if it hangs."""
-    return subprocess.run(
+    """Run the command; the timeout kills it if it hangs. The one warning about `--password`
+    on the command line (tests/faults/test_cli_secrets.py) is taken out of standard error."""
+    proc = subprocess.run(
         [sys.executable, "-m", "amtopcon", *argv],
         capture_output=True,
         text=True,
@@ -84,6 +85,10 @@ def amtopcon(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subpro
         cwd=cwd,
         env=env if env is not None else _env(),
     )
+    warning = f"amtopcon: {PASSWORD_ON_COMMAND_LINE}\n"
+    assert proc.stderr.count(warning) == (1 if "--password" in argv else 0), proc.stderr
+    proc.stderr = proc.stderr.replace(warning, "")
+    return proc
 
 
 def creds(url: str, password: str = PASSWORD) -> list[str]:
@@ -236,6 +241,7 @@ def _connector_config(path: Path, url: str, *, debug: str = "OFF") -> Path:
         f"[AMT BATCH SERVER]\nSERVER_ADDRESS={address}\nSERVER_USE_TLS=False\n"
         f"USER={encode_credential(USER)}\nPASSWORD={encode_credential(PASSWORD)}\n"
     )
+    path.chmod(0o600)  # a credentials file readable by others draws a warning (tests/faults/test_cli_secrets.py)
     return path
 
 
