@@ -242,6 +242,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _retention_days(text: str) -> int:
+    try:
+        return _validate.integer(int(text.strip()), "days", minimum=1)
+    except ValueError:  # not an integer, or below 1 (a ValidationError is a ValueError)
+        raise argparse.ArgumentTypeError(f"expected a whole number of days >= 1, got {text!r}") from None
+
+
 def _seconds(text: str) -> float:
     try:
         return _validate.seconds(float(text.strip()), "seconds", inclusive=False)
@@ -409,6 +416,19 @@ def _add_start_options(parser: argparse.ArgumentParser, *, legacy: bool) -> None
         type=_success,
         help='which completion codes are a success, in OpCon\'s syntax (e.g. "RG 0-4 OR EQ 99"; '
         "default: only 4); a success exits 4, a failure exits with its code (11 for a DONE that fails)",
+    )
+    run.add_argument(
+        "--log-dir",
+        metavar="DIR",
+        help="also write the job's output to DIR/AsyscoAmt-{TaskId}.log, as the ACS plug-in does "
+        "(files there older than --log-retention-days are removed first)",
+    )
+    run.add_argument(
+        "--log-retention-days",
+        metavar="DAYS",
+        type=_retention_days,
+        default=7,
+        help="with --log-dir: keep job log files this many days (default 7)",
     )
     _add_output_options(run)
 

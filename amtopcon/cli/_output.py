@@ -299,6 +299,7 @@ class Printer:
         self.quiet = quiet
         self.out = sys.stdout
         self.err = sys.stderr
+        self.copy: IO[str] | None = None  # --log-dir: the job's log file gets every line too
         self._status_line: StatusLine | None = None
 
     @property
@@ -311,6 +312,8 @@ class Printer:
         if self.human:
             self.pause_status()
             print(text, file=self.out, flush=True)
+        if self.copy is not None:
+            print(text, file=self.copy, flush=True)
 
     def json(self, obj: Any) -> None:
         """One JSON object on standard output (--json only)."""
@@ -327,6 +330,8 @@ class Printer:
         """A warning on standard error, printed even with --quiet and --json."""
         self.pause_status()
         print(f"amtopcon: {' '.join(text.split())}", file=self.err, flush=True)
+        if self.copy is not None:
+            print(f"amtopcon: {' '.join(text.split())}", file=self.copy, flush=True)
 
     def start_status(self, now: Callable[[], float], label: str) -> Callable[[JobStatus], None]:
         """Start the live status line when stderr is a terminal; returns the on_status callback."""

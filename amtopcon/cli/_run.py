@@ -175,11 +175,25 @@ def check_start(info: JobInfo, task_id: str | None = None) -> None:
 
 # -- the run
 def run_start(args: argparse.Namespace) -> int:
-    """Start the job, wait for its end, print its log; returns the exit code."""
-    from amtopcon.cli._connect import log_on, open_client, server_label
-
+    """Start the job, wait for its end, print its log; returns the exit code. With
+    `--log-dir`, every line also goes to the task's job log file."""
     info = job_info(args)
     printer = Printer(json_mode=args.json, quiet=args.quiet)
+    if getattr(args, "log_dir", None):
+        from amtopcon.cli._joblog import open_job_log, task_id_for
+
+        args.task_id = task_id_for(args.task_id)  # the file is named by the START's TaskId
+        printer.copy = open_job_log(args.log_dir, args.task_id, args.log_retention_days)
+    try:
+        return _run_start(args, info, printer)
+    finally:
+        if printer.copy is not None:
+            printer.copy.close()
+
+
+def _run_start(args: argparse.Namespace, info: JobInfo, printer: Printer) -> int:
+    from amtopcon.cli._connect import log_on, open_client, server_label
+
     printer.line(arguments_line(info))
     client = open_client(args)  # outside the guard: Ctrl+C at a password prompt just ends the command
     try:
@@ -274,10 +288,10 @@ class _Run:
                     note=note,
                 )
             )
-        elif p.human:
+        if p.human or p.copy is not None:  # the job log file (--log-dir) gets it in every mode
             p.line(format_job_log(self.info, result.code.name, result.messages, description=result.status.description))
             p.line(completed_line(code))
-        elif code != 4 and not result.succeeded:  # a failure (a rejected DONE was reported above)
+        if not (p.json_mode or p.human) and code != 4 and not result.succeeded:  # --quiet: say why it failed
             why = f": {result.status.description}" if result.status.description else ""
             p.warn(
                 f"AMT job {self.info.label} (BatchRequestId {self.info.batch_request_id}) "
