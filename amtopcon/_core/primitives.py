@@ -228,30 +228,41 @@ def _whole(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
     )
 
 
-async def aread_capped(response: httpx.Response, limit: int, attempt: Attempt) -> httpx.Response:
+class _Capped:
+    """The bytes of one answer as they arrive, refused past `limit`, each chunk reported
+    to the attempt's byte-rate bound."""
+
+    __slots__ = ("attempt", "chunks", "limit", "response", "size")
+
+    def __init__(self, response: httpx.Response, limit: int, attempt: Attempt | AsyncAttempt) -> None:
+        _check_length(response, limit)
+        self.response, self.limit, self.attempt = response, limit, attempt
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise _too_large(self.response, self.limit)
+        self.chunks.append(chunk)
+        self.attempt.progress(self.size)
+
+    def whole(self) -> httpx.Response:
+        return _whole(self.response, self.chunks)
+
+
+async def aread_capped(response: httpx.Response, limit: int, attempt: AsyncAttempt) -> httpx.Response:
     """Read a streamed answer (decoded) under `attempt`'s bound and at most `limit` bytes;
     the answer, whole. Raises `ResponseTooLargeError` before reading past `limit`."""
-    _check_length(response, limit)
-    chunks: list[bytes] = []
-    size = 0
+    capped = _Capped(response, limit, attempt)
     async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(response, limit)
-        chunks.append(chunk)
-        attempt.progress(size)
-    return _whole(response, chunks)
+        capped.add(chunk)
+    return capped.whole()
 
 
 def read_capped(response: httpx.Response, limit: int, attempt: Attempt) -> httpx.Response:
     """The twin of `aread_capped`."""
-    _check_length(response, limit)
-    chunks: list[bytes] = []
-    size = 0
+    capped = _Capped(response, limit, attempt)
     for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(response, limit)
-        chunks.append(chunk)
-        attempt.progress(size)
-    return _whole(response, chunks)
+        capped.add(chunk)
+    return capped.whole()

@@ -217,6 +217,10 @@ def _run_start(args: argparse.Namespace, info: JobInfo, printer: Printer) -> int
         client.close()
 
 
+class _NotConfirmed(Exception):
+    """The KILL could not be confirmed (the text says why)."""
+
+
 class _Run:
     def __init__(
         self, client: Client, args: argparse.Namespace, info: JobInfo, printer: Printer, guard: SignalGuard
@@ -376,41 +380,24 @@ class _Run:
         clock = self.client.clock
         deadline = clock.now() + KILL_GRACE
         not_confirmed = f"the KILL of BatchRequestId {brid} was not confirmed within {KILL_GRACE:g} s"
-        try:
-            handle.kill(timeout=KILL_GRACE)
-        except APITimeoutError as exc:
-            return self._unfinished(
-                handle,
-                f"{not_confirmed} (no answer to the KILL: {describe(exc)[1]})",
-                timed_out=timed_out,
-                kill_requested=True,
-                kill_confirmed=False,
-            )
-        except AmtOpConError as exc:
-            return self._unfinished(
-                handle,
-                f"KILL of BatchRequestId {brid} failed: {describe(exc)[1]}",
-                timed_out=timed_out,
-                kill_requested=True,
-                kill_confirmed=False,
-            )
         poll = PollPolicy(initial_delay=0.0, interval=0.5, backoff=1.5, max_interval=3.0, jitter=0.1)
         try:
-            result = handle.wait(timeout=max(deadline - clock.now(), 0.0), poll=poll)
-        except WaitTimeoutError:
+            try:
+                handle.kill(timeout=KILL_GRACE)
+            except APITimeoutError as exc:
+                raise _NotConfirmed(f"{not_confirmed} (no answer to the KILL: {describe(exc)[1]})") from None
+            except AmtOpConError as exc:
+                raise _NotConfirmed(f"KILL of BatchRequestId {brid} failed: {describe(exc)[1]}") from None
+            try:
+                result = handle.wait(timeout=max(deadline - clock.now(), 0.0), poll=poll)
+            except WaitTimeoutError:
+                raise _NotConfirmed(not_confirmed) from None
+            except AmtOpConError as exc:
+                why = f"the KILL of BatchRequestId {brid} could not be confirmed: {describe(exc)[1]}"
+                raise _NotConfirmed(why) from None
+        except _NotConfirmed as unconfirmed:
+            note = str(unconfirmed)
             return self._unfinished(
-                handle,
-                not_confirmed,
-                timed_out=timed_out,
-                kill_requested=True,
-                kill_confirmed=False,
-            )
-        except AmtOpConError as exc:
-            return self._unfinished(
-                handle,
-                f"the KILL of BatchRequestId {brid} could not be confirmed: {describe(exc)[1]}",
-                timed_out=timed_out,
-                kill_requested=True,
-                kill_confirmed=False,
+                handle, note, timed_out=timed_out, kill_requested=True, kill_confirmed=False
             )
         return self._finished(result, note=reason, kill_requested=True, timed_out=timed_out)
