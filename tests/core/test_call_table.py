@@ -165,7 +165,9 @@ def answer(
             return httpx.Response(status, json=body, headers=headers, request=request)
         if 200 <= status < 300:
             return httpx.Response(status, json={"BatchRequestId": 2112, "Status": 2}, request=request)
-        return httpx.Response(status, json=w.error_body(f"E{status}", f"says {status}"), headers=headers, request=request)
+        return httpx.Response(
+            status, json=w.error_body(f"E{status}", f"says {status}"), headers=headers, request=request
+        )
 
     return make
 
@@ -308,9 +310,7 @@ def test_first_event(kind: str, event: str, outcome: str | type[AmtOpConError]) 
         ("503", InternalServerError),
     ],
 )
-def test_a_failure_that_persists_raises_its_own_class_after_max_retries(
-    event: str, cls: type[AmtOpConError]
-) -> None:
+def test_a_failure_that_persists_raises_its_own_class_after_max_retries(event: str, cls: type[AmtOpConError]) -> None:
     """max_retries=2: two back-offs, then the third failure is raised, saying 3 attempts."""
     m = Machine("read", max_retries=2)
     assert m.play([event, event]) == [SLEEP, SLEEP]
