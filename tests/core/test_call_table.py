@@ -49,6 +49,7 @@ from amtopcon.errors import (
     RateLimitError,
     StartOutcomeUnknownError,
 )
+from amtopcon.models import ActionResult, JobStatus
 
 WALL0 = 1_700_000_000.0
 TOKEN = "tok-SECRET-1"
@@ -294,32 +295,46 @@ def test_first_event(kind: str, event: str, outcome: str | type[AmtOpConError]) 
         assert isinstance(err.__cause__, httpx.HTTPError)
 
 
+PERSISTING: dict[str, type[AmtOpConError]] = {
+    "ConnectError": APIConnectionError,
+    "ProxyError": APIConnectionError,
+    "RemoteProtocolError": APIConnectionError,
+    "ReadError": APIConnectionError,
+    "WriteError": APIConnectionError,
+    "ConnectTimeout": APITimeoutError,
+    "PoolTimeout": APITimeoutError,
+    "ReadTimeout": APITimeoutError,
+    "WriteTimeout": APITimeoutError,
+    "429": RateLimitError,
+    "500": InternalServerError,
+    "502": InternalServerError,
+    "503": InternalServerError,
+    "504": InternalServerError,
+}
+
+
 @pytest.mark.parametrize(
-    ("event", "cls"),
+    ("kind", "event", "cls"),
     [
-        ("ConnectError", APIConnectionError),
-        ("ProxyError", APIConnectionError),
-        ("RemoteProtocolError", APIConnectionError),
-        ("ReadError", APIConnectionError),
-        ("ConnectTimeout", APITimeoutError),
-        ("PoolTimeout", APITimeoutError),
-        ("ReadTimeout", APITimeoutError),
-        ("WriteTimeout", APITimeoutError),
-        ("429", RateLimitError),
-        ("500", InternalServerError),
-        ("503", InternalServerError),
+        pytest.param(kind, event, cls, id=f"{kind}-{event}")
+        for kind in ("read", "action", "start")
+        for event, cls in PERSISTING.items()
+        if expected(kind, event) == SLEEP
     ],
 )
-def test_a_failure_that_persists_raises_its_own_class_after_max_retries(event: str, cls: type[AmtOpConError]) -> None:
+def test_a_failure_that_persists_raises_its_own_class_after_max_retries(
+    kind: str, event: str, cls: type[AmtOpConError]
+) -> None:
     """max_retries=2: two back-offs, then the third failure is raised, saying 3 attempts."""
-    m = Machine("read", max_retries=2)
+    m = Machine(kind, max_retries=2)
     assert m.play([event, event]) == [SLEEP, SLEEP]
     with pytest.raises(AmtOpConError) as info:
         m.send(EVENTS[event])
     assert type(info.value) is cls
     assert info.value.attempts == 3 and "after 3 attempts" in str(info.value)
-    assert info.value.request_id == m.sent[-1].headers[w.H_REQUEST_ID]  # ours: the server sent none
+    assert getattr(info.value, "request_id", None) == m.sent[-1].headers[w.H_REQUEST_ID]  # ours: the server sent none
     assert len({r.headers[w.H_REQUEST_ID] for r in m.sent}) == 3  # a fresh id per attempt
+    assert len({r.content for r in m.sent}) == 1  # the same body each time (a START keeps its TaskId)
 
 
 # --------------------------------------------------------------------------- table 2: sequences
@@ -419,26 +434,24 @@ def in_(seconds: float) -> str:
 BACKOFF = "back-off"  # Retry-After not used: the first back-off (0.25 to 0.5 s)
 
 # (kind, status, Retry-After, total_timeout, the sleep or the error raised)
+KINDS = ("read", "action", "start")
+# Every kind, both statuses that carry one, both forms: honoured, or not waited out past 60 s.
+HONOURED = [(k, st, v, 120.0, 7.0) for k in KINDS for st in (429, 503) for v in ("7", "date+7")]
+TOO_LONG = [
+    (k, st, v, 120.0, RateLimitError if st == 429 else InternalServerError)
+    for k in KINDS
+    for st in (429, 503)
+    for v in ("61", "3600", "date+90")
+]
 RETRY_AFTER = [
-    ("read", 429, "7", 120.0, 7.0),
-    ("read", 503, "7", 120.0, 7.0),
-    ("action", 429, "7", 120.0, 7.0),
-    ("start", 429, "7", 120.0, 7.0),
-    ("start", 503, "7", 120.0, 7.0),
-    ("read", 429, in_(7), 120.0, 7.0),
-    ("start", 503, in_(7), 120.0, 7.0),
+    *HONOURED,
+    *TOO_LONG,
     ("read", 503, "2.5", 120.0, 2.5),
     ("read", 429, "0", 120.0, 0.0),
     ("read", 429, "-3", 120.0, 0.0),
-    ("read", 503, in_(-30), 120.0, 0.0),  # a date in the past: at once
+    ("read", 503, "date-30", 120.0, 0.0),  # a date in the past: at once
     ("read", 429, "60", 120.0, 60.0),  # the cap itself is waited out
-    # longer than 60 s: not waited out, the error is raised with its retry_after
-    ("read", 429, "61", 120.0, RateLimitError),
-    ("read", 503, "3600", 120.0, InternalServerError),
-    ("action", 503, "61", 120.0, InternalServerError),
-    ("start", 429, "3600", 120.0, RateLimitError),
-    ("start", 503, in_(90), 120.0, InternalServerError),
-    ("read", 429, in_(90), None, RateLimitError),
+    ("read", 429, "date+90", None, RateLimitError),  # with no total_timeout too
     # beyond the call's deadline: not waited out either
     ("read", 503, "30", 10.0, InternalServerError),
     ("read", 503, "10", 10.0, InternalServerError),
@@ -456,22 +469,29 @@ RETRY_AFTER = [
 ]
 
 
+def header(value: str) -> str:
+    """`date+N`: an HTTP date N seconds from the fake clock's wall time; anything else as is."""
+    if value.startswith("date"):
+        return in_(float(value[4:]))
+    return value
+
+
 @pytest.mark.parametrize(
     ("kind", "status", "value", "total", "outcome"),
-    [pytest.param(*row, id=f"{row[0]}-{row[1]}-{row[2] or 'empty'}-t{row[3]}") for row in RETRY_AFTER],
+    [pytest.param(*row, id=f"{row[0]}-{row[1]}-{row[2][:12] or 'empty'}-t{row[3]}") for row in RETRY_AFTER],
 )
 def test_retry_after(
     kind: str, status: int, value: str, total: float | None, outcome: float | str | type[AmtOpConError]
 ) -> None:
     m = Machine(kind, total_timeout=total)
-    event = answer(status, retry_after=value)
+    event = answer(status, retry_after=header(value))
     if isinstance(outcome, type):
         with pytest.raises(AmtOpConError) as info:
             m.send(event)
         err = info.value
-        assert type(err) is outcome and err.attempts == 1
+        assert type(err) is outcome and err.attempts == 1 and len(m.sent) == 1
         assert isinstance(err, APIStatusError) and err.retry_after is not None
-        assert err.retry_after == pytest.approx(float(value) if value[0].isdigit() else 90.0)
+        assert err.retry_after == pytest.approx(float(value[4:]) if value.startswith("date") else float(value))
         return
     step = m.send(event)
     assert isinstance(step, Sleep)
@@ -552,6 +572,27 @@ def test_deadline(total: float | None, deadline: float | None, used: float, even
     assert type(info.value) is outcome and info.value.attempts == 1
 
 
+# (events before, seconds that pass after them (a back-off that overshot, a slow Logon), attempts)
+OVERSHOOT = [
+    (["503"], 45.0, 1),
+    (["ConnectError", "500"], 50.0, 2),
+    (["401"], 45.0, 1),  # the new Logon took the rest of the call's time
+]
+
+
+@pytest.mark.parametrize(
+    ("events", "passes", "attempts"), [pytest.param(*row, id="-".join(row[0])) for row in OVERSHOOT]
+)
+def test_no_attempt_is_built_past_the_deadline(events: list[str], passes: float, attempts: int) -> None:
+    m = Machine("read", total_timeout=45.0)
+    m.play(events)
+    m.clock.advance(passes)
+    with pytest.raises(APITimeoutError) as info:
+        m.call.build(HTTP, m.token)
+    assert info.value.attempts == attempts and "total_timeout of 45.0s reached" in str(info.value)
+    assert len(m.sent) == attempts
+
+
 @pytest.mark.parametrize(
     ("total", "deadline", "used", "read_timeout"),
     [
@@ -593,7 +634,7 @@ def test_decoding_a_2xx(kind: str, body: bytes, outcome: str | type[AmtOpConErro
     request = m.call.build(HTTP, TOKEN)
     response = httpx.Response(200, content=body, request=request, headers={w.H_REQUEST_ID: "srv-1"})
     assert isinstance(m.call.on_response(response), Done)
-    parse = w.parse_job_status if kind == "read" else w.parse_action_result
+    parse: Callable[..., JobStatus | ActionResult] = w.parse_job_status if kind == "read" else w.parse_action_result
     if outcome == "ok":
         assert m.call.decode(response, parse).batch_request_id == 2112
         return
