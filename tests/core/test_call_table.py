@@ -283,7 +283,7 @@ def test_first_event(kind: str, event: str, outcome: str | type[AmtOpConError]) 
         m.send(EVENTS[event])
     err = info.value
     assert type(err) is outcome
-    assert err.attempts == 1
+    assert err.attempts == 1 and "after 1 attempt" in str(err)
     if outcome is UNKNOWN:
         assert isinstance(err, StartOutcomeUnknownError)
         assert err.task_id == m.call.wreq.task_id and err.task_id in str(err)
