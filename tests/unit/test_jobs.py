@@ -1,7 +1,9 @@
 """Job handles against a scripted fake server on a virtual clock: both twins, every point of issue 4.
 
 Each test runs twice, once through `JobHandle` (sync client) and once through
-`AsyncJobHandle` (async client), via the drivers of `test_jobs_support`.
+`AsyncJobHandle` (async client), via the drivers of `test_jobs_support`. The decisions of
+a wait or a follow alone (schedule, on_status, outages, Retry-After, the deadline, pages)
+are table rows in tests/core/test_watch_table.py; here, what only the loops show.
 """
 
 from __future__ import annotations
@@ -15,12 +17,9 @@ import pytest
 
 from amtopcon import CompletionCode, JobResult, JobStatus, PollPolicy, _wire
 from amtopcon.errors import (
-    APIConnectionError,
     InternalServerError,
     InvalidResponseError,
     JobFailedError,
-    NotFoundError,
-    RateLimitError,
     ValidationError,
     WaitTimeoutError,
 )
@@ -171,16 +170,6 @@ async def test_wait_returns_the_result_with_every_message(make: Any, fake: FakeA
     assert len(fake.calls_of(_wire.GET_MESSAGES)) == 1
 
 
-async def test_wait_polls_on_the_policy_and_the_clients_clock(make: Any, fake: FakeAMT) -> None:
-    fake.script("LONG", [(0, 2), (60, 4)])
-    d = make()
-    await d.call(await d.start("DEMO2", "LONG"), "wait")
-    # initial 1, then 1, 1.5, 2.25, 3.375, then capped at 5.
-    assert monitor_times(fake)[:8] == [1.0, 2.0, 3.5, 5.75, 9.125, 14.125, 19.125, 24.125]
-    assert monitor_times(fake)[-1] == 64.125  # the first check after the end
-    assert fake.clock.now() == 64.125  # no sleep beyond what the policy asked
-
-
 async def test_wait_uses_the_clients_policy_unless_one_is_given(make: Any, fake: FakeAMT) -> None:
     fake.script("LONG", [(0, 2), (60, 4)])
     d = make(poll=PollPolicy.fixed(10, 5))
@@ -232,30 +221,6 @@ async def test_wait_timeout_zero_checks_once(make: Any, fake: FakeAMT) -> None:
     assert (await d.call(h, "wait", timeout=0)).succeeded
 
 
-async def test_wait_rejects_bad_arguments(make: Any, fake: FakeAMT) -> None:
-    d = make()
-    h = d.job(2112)
-    for bad in (-1, "10", float("nan"), True):
-        with pytest.raises(ValidationError) as err:
-            await d.call(h, "wait", timeout=bad)
-        assert err.value.field == "timeout"
-    with pytest.raises(ValidationError) as err:
-        await d.call(h, "wait", poll=5)
-    assert err.value.field == "poll"
-    assert fake.calls == []
-
-
-async def test_on_status_first_and_each_change_of_code(make: Any, fake: FakeAMT) -> None:
-    fake.script("STEPS", [(0, 1), (5, 20), (9, 2), (30, 2), (40, 4)])
-    d = make()
-    seen: list[CompletionCode] = []
-    h = await d.start("DEMO2", "STEPS")
-    await d.call(h, "wait", on_status=lambda s: seen.append(s.code))
-    C = CompletionCode
-    assert seen == [C.QUEUED, C.WAIT_FOR_QUEUE, C.RUNNING, C.DONE]
-    assert len(monitor_times(fake)) > len(seen)  # unchanged statuses were not reported
-
-
 async def test_on_status_errors_are_logged_and_the_wait_goes_on(
     make: Any, fake: FakeAMT, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -287,15 +252,6 @@ async def test_wait_never_raises_for_the_jobs_own_code(make: Any, fake: FakeAMT)
     assert err.value.result is result
 
 
-async def test_unknown_codes_keep_the_wait_going(make: Any, fake: FakeAMT) -> None:
-    fake.script("ODD", [(0, 17), (10, 25), (20, 4)])
-    d = make()
-    seen: list[int] = []
-    result = await d.call(await d.start("DEMO2", "ODD"), "wait", on_status=lambda s: seen.append(int(s.code)))
-    assert result.code is CompletionCode.DONE
-    assert seen == [17, 25, 4]
-
-
 @pytest.mark.parametrize(
     ("status", "exc"), [(503, None), (500, None), (None, httpx.ConnectError), (None, httpx.ReadTimeout)]
 )
@@ -315,24 +271,6 @@ async def test_client_retries_come_first(make: Any, fake: FakeAMT) -> None:
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.fail(_wire.MONITOR_JOB, 503, times=2)
     assert (await d.call(h, "wait")).succeeded
-
-
-@pytest.mark.parametrize(
-    ("status", "exc", "error"),
-    [(503, None, InternalServerError), (None, httpx.ConnectError, APIConnectionError)],
-)
-async def test_an_outage_longer_than_max_outage_raises_the_last_error(
-    make: Any, fake: FakeAMT, status: int | None, exc: Any, error: type[Exception]
-) -> None:
-    fake.script("LONG", [(0, 2), (HOUR, 4)])
-    d = make(max_retries=0, poll=PollPolicy(jitter=0, max_outage=60))
-    h = await d.start("DEMO2", "LONG")
-    fake.fail(_wire.MONITOR_JOB, status, exc=exc, times=10_000)
-    with pytest.raises(error):
-        await d.call(h, "wait")
-    failures = monitor_times(fake)
-    assert failures[-1] - failures[0] >= 60
-    assert failures[-1] - failures[0] < 60 + 5 + 0.001  # no later than the first check past max_outage
 
 
 async def test_an_outage_is_measured_from_the_start_of_the_first_failing_call(
@@ -357,35 +295,6 @@ async def test_an_outage_is_measured_from_the_start_of_the_first_failing_call(
     assert len(warnings) == 1 and "outage for 60.0s of at most 100s" in warnings[0]
 
 
-async def test_max_outage_zero_raises_the_first_failure(make: Any, fake: FakeAMT) -> None:
-    d = make(max_retries=0, poll=PollPolicy(jitter=0, max_outage=0))
-    h = await d.start("DEMO2", "REPORTTEST01")
-    fake.fail(_wire.MONITOR_JOB, 502)
-    with pytest.raises(InternalServerError):
-        await d.call(h, "wait")
-    assert len(monitor_times(fake)) == 1
-
-
-async def test_other_errors_end_the_wait_at_once(make: Any, fake: FakeAMT) -> None:
-    d = make()
-    with pytest.raises(NotFoundError) as err:
-        await d.call(d.job(999), "wait")
-    assert err.value.error_code == _wire.E_BATCH_REQUEST_NOT_FOUND
-    assert len(monitor_times(fake)) == 1
-
-
-async def test_retry_after_moves_the_next_check(make: Any, fake: FakeAMT) -> None:
-    fake.script("LONG", [(0, 2), (200, 4)])
-    d = make(max_retries=0)
-    h = await d.start("DEMO2", "LONG")
-    fake.fail(_wire.MONITOR_JOB, 429, retry_after="30")
-    fake.fail(_wire.MONITOR_JOB, 503, retry_after="45")
-    result = await d.call(h, "wait")
-    assert result.succeeded
-    t = monitor_times(fake)
-    assert t[1] - t[0] == 30 and t[2] - t[1] == 45
-
-
 async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(make: Any, fake: FakeAMT) -> None:
     # The client does not wait out a Retry-After above 60 s: it raises at once, and the
     # handle moves its next check instead of ending the wait, by at most the contract's
@@ -396,24 +305,6 @@ async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(ma
     assert (await d.call(h, "wait")).succeeded
     t = monitor_times(fake)
     assert t[1] - t[0] == 60
-
-
-async def test_rate_limiting_past_max_outage_raises(make: Any, fake: FakeAMT) -> None:
-    d = make(max_retries=0, poll=PollPolicy(jitter=0, max_outage=100))
-    h = await d.start("DEMO2", "REPORTTEST01")
-    fake.fail(_wire.MONITOR_JOB, 429, retry_after="40", times=100)
-    with pytest.raises(RateLimitError):
-        await d.call(h, "wait")
-    assert len(monitor_times(fake)) == 4  # at 0, 40, 80, 120 (s after the first failure)
-
-
-async def test_deadline_during_an_outage_is_a_timeout_caused_by_the_outage(make: Any, fake: FakeAMT) -> None:
-    d = make(max_retries=0)
-    h = await d.start("DEMO2", "REPORTTEST01")
-    fake.fail(_wire.MONITOR_JOB, 503, times=100)
-    with pytest.raises(WaitTimeoutError) as err:
-        await d.call(h, "wait", timeout=20)
-    assert isinstance(err.value.__cause__, InternalServerError)
 
 
 # --------------------------------------------------------------------------- status, messages, follow
