@@ -502,6 +502,30 @@ def test_retry_after(
         assert step.seconds == pytest.approx(outcome)
 
 
+# (total_timeout, the caller's deadline in seconds from now) -> the call's deadline from now
+DEADLINE_ROWS = [
+    (120.0, None, 120.0),
+    (120.0, 30.0, 30.0),
+    (10.0, 30.0, 10.0),
+    (None, None, None),
+    (None, 30.0, 30.0),
+    (float("inf"), None, None),  # infinity is no deadline (never an infinite socket timeout)
+    (None, float("inf"), None),
+    (float("inf"), float("inf"), None),
+    (float("inf"), 30.0, 30.0),
+]
+
+
+@pytest.mark.parametrize(("total", "deadline", "expected"), DEADLINE_ROWS)
+def test_the_calls_deadline(total: float | None, deadline: float | None, expected: float | None) -> None:
+    m = Machine("read", total_timeout=total, deadline=deadline, timeout=30.0)
+    assert m.call.deadline == (None if expected is None else m.clock.now() + expected)
+    request = m.call.build(HTTP, TOKEN)
+    timeouts = request.extensions["timeout"]
+    assert all(v is not None and v <= 30.0 for v in timeouts.values())  # finite: the client's own bound
+    assert m.call.attempt_budget()[1] == expected
+
+
 # --------------------------------------------------------------------------- table 4: back-off
 
 

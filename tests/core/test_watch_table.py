@@ -355,7 +355,9 @@ CALL_DEADLINES = [
 ]
 
 
-@pytest.mark.parametrize(("timeout", "elapsed", "deadline"), [*CALL_DEADLINES, (None, 1e6, None)])
+@pytest.mark.parametrize(
+    ("timeout", "elapsed", "deadline"), [*CALL_DEADLINES, (None, 1e6, None), (float("inf"), 1e6, None)]
+)
 def test_every_call_ends_by_the_waits_deadline(timeout: float | None, elapsed: float, deadline: float | None) -> None:
     clock = FakeClock()
     watch = wait_watch(clock, timeout=timeout)
@@ -364,6 +366,14 @@ def test_every_call_ends_by_the_waits_deadline(timeout: float | None, elapsed: f
         assert watch.call_deadline() is None  # no deadline: each call has only the client's own bounds
     else:
         assert watch.call_deadline() == pytest.approx(deadline)
+
+
+@pytest.mark.parametrize(("timeout", "deadline"), [(None, None), (float("inf"), None), (30.0, 130.0), (0.5, 100.5)])
+def test_a_handles_own_call_deadline(timeout: float | None, deadline: float | None) -> None:
+    """STOP, KILL and messages(): `timeout` seconds from now; None or infinity: no deadline."""
+    clock = FakeClock()
+    clock.t = 100.0
+    assert handle(clock)._action_deadline(timeout) == deadline
 
 
 # --------------------------------------------------------------------------- table 4: outages
