@@ -31,7 +31,7 @@ from amtopcon.errors import (
     StartOutcomeUnknownError,
 )
 
-from ._support import CALLS, WALL0, FakeClock, FakeServer, call, close, make_client, status_response
+from ._support import CALLS, WALL0, FakeClock, ScriptedServer, call, close, make_client, status_response
 
 pytestmark = pytest.mark.anyio
 
@@ -104,7 +104,7 @@ LOOP_FAILURES = ["ConnectError", "ReadTimeout", "503", "500"]
 async def test_one_failure(flavour: str, kind: str, failure: str) -> None:
     """One failure, then the correct answer: resent (once, after one back-off) or not."""
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(target(kind), FAILURES[failure][0])
     client = make_client(flavour, server.handler, clock=clock)
     method, args, kwargs = CALLS[kind]
@@ -139,7 +139,7 @@ async def test_a_failure_that_persists(flavour: str, kind: str, failure: str) ->
     """max_retries is respected; the error says how many attempts were made."""
     outcome, cls = FAILURES[failure]
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(target(kind), *[outcome] * 3)
     client = make_client(flavour, server.handler, clock=clock, max_retries=2)
     method, args, kwargs = CALLS[kind]
@@ -164,7 +164,7 @@ async def test_a_failure_that_persists(flavour: str, kind: str, failure: str) ->
 async def test_a_401_that_answered_a_token(flavour: str, kind: str) -> None:
     """One new Logon, then the call is repeated (START too, with the same TaskId).
     Logon and HeartBeat send no token: their 401 is final (HeartBeat: False)."""
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler)
     assert await call(client, "monitor_job", 1) is not None  # logged on
     server.requests.clear()
@@ -194,7 +194,7 @@ async def test_a_401_that_answered_a_token(flavour: str, kind: str) -> None:
 
 
 async def test_a_401_after_the_new_logon_is_final(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.MONITOR_JOB, 401, 401, 401)
     client = make_client(flavour, server.handler)
     with pytest.raises(AuthenticationError) as info:
@@ -207,7 +207,7 @@ async def test_a_401_after_the_new_logon_is_final(flavour: str) -> None:
 
 async def test_a_refused_logon_is_not_retried(flavour: str) -> None:
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     server.password = "something else"
     client = make_client(flavour, server.handler, clock=clock)
     with pytest.raises(AuthenticationError) as info:
@@ -233,7 +233,7 @@ def http_date(clock: FakeClock, seconds: float) -> str:
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
 async def test_retry_after_is_honoured(flavour: str, status: int, kind: str, form: str) -> None:
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     value = "7" if form == "seconds" else http_date(clock, 7)
     server.plan(target(kind), status_response(status, retry_after=value))
     client = make_client(flavour, server.handler, clock=clock)
@@ -283,7 +283,7 @@ def hang(clock: FakeClock) -> Any:
 @pytest.mark.parametrize("kind", ["MonitorJob", "STOP"])
 async def test_total_timeout_bounds_the_whole_call(flavour: str, kind: str) -> None:
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(target(kind), *[hang(clock)] * 20)
     client = make_client(flavour, server.handler, clock=clock, timeout=30, total_timeout=45, max_retries=20)
     begin = clock.now()
@@ -301,7 +301,7 @@ async def test_total_timeout_bounds_the_whole_call(flavour: str, kind: str) -> N
 
 async def test_connect_errors_on_start_are_bounded_by_total_timeout(flavour: str) -> None:
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
 
     def slow_refusal(request: httpx.Request) -> httpx.Response:
         clock.advance(4.0)
@@ -320,7 +320,7 @@ async def test_connect_errors_on_start_are_bounded_by_total_timeout(flavour: str
 
 async def test_no_total_timeout(flavour: str) -> None:
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.MONITOR_JOB, *[hang(clock)] * 3)
     client = make_client(flavour, server.handler, clock=clock, timeout=30, total_timeout=None, max_retries=3)
     status = await call(client, "monitor_job", 2112)
@@ -334,7 +334,7 @@ async def test_no_total_timeout(flavour: str) -> None:
 
 async def test_start_resent_then_unknown_keeps_one_task_id(flavour: str) -> None:
     task_id = str(uuid.uuid4())
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.JOB_ACTION, httpx.ConnectError, status_response(503), httpx.ReadTimeout)
     client = make_client(flavour, server.handler)
     with pytest.raises(StartOutcomeUnknownError) as info:
@@ -347,7 +347,7 @@ async def test_start_resent_then_unknown_keeps_one_task_id(flavour: str) -> None
 
 @pytest.mark.parametrize("brid", [0, -1, "0"])
 async def test_start_answered_without_a_job(flavour: str, brid: int | str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     answer = {"BatchRequestId": brid, "Status": 11, "Message": "Job 'J' is not enabled in AMT"}
     server.plan(w.JOB_ACTION, httpx.Response(200, json=answer))
     client = make_client(flavour, server.handler)
@@ -371,7 +371,7 @@ async def test_start_answered_without_a_job(flavour: str, brid: int | str) -> No
 @pytest.mark.parametrize("first", ["500", "ReadTimeout"])
 @pytest.mark.parametrize("action", ["STOP", "KILL"])
 async def test_a_409_answering_a_repeated_stop_counts_as_accepted(flavour: str, action: str, first: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     server.status_code = 12  # type: ignore[assignment]
     server.plan(w.JOB_ACTION, FAILURES[first][0], status_response(409, error_code=w.E_ACTION_NOT_ALLOWED))
     client = make_client(flavour, server.handler)
@@ -384,7 +384,7 @@ async def test_a_409_answering_a_repeated_stop_counts_as_accepted(flavour: str, 
 
 @pytest.mark.parametrize("first", [None])  # after 503, 429, ConnectError: tests/core/test_call_table.py
 async def test_a_409_that_no_earlier_attempt_explains_is_a_conflict(flavour: str, first: str | None) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     if first is not None:
         server.plan(w.JOB_ACTION, FAILURES[first][0])
     server.plan(w.JOB_ACTION, status_response(409, error_code=w.E_ACTION_NOT_ALLOWED))
@@ -397,7 +397,7 @@ async def test_a_409_that_no_earlier_attempt_explains_is_a_conflict(flavour: str
 async def test_a_logon_inside_a_call_shares_its_deadline(flavour: str) -> None:
     """A new Logon after a 401 is part of the call: total_timeout bounds it too."""
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler, clock=clock, timeout=30, total_timeout=45, max_retries=10)
     await call(client, "monitor_job", 1)
     server.expire()
@@ -418,7 +418,7 @@ async def test_a_logon_inside_a_call_shares_its_deadline(flavour: str) -> None:
 
 async def test_the_first_logon_counts_against_the_call(flavour: str) -> None:
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.LOGON, *[hang(clock)] * 10)
     client = make_client(flavour, server.handler, clock=clock, timeout=30, total_timeout=45, max_retries=10)
     begin = clock.now()
