@@ -25,7 +25,7 @@ from amtopcon import _wire as w
 from amtopcon.config import decode_credential, encode_credential, read_connector_config, read_env
 from amtopcon.errors import APIConnectionError, ConfigError, ValidationError
 
-from ._support import FakeClock, FakeServer
+from ._support import FakeClock, ScriptedServer
 
 USER_ENC = "62324e685a47303d"  # the vendor's published example values
 PASSWORD_ENC = "6233426a6232353463484d3d"
@@ -313,7 +313,7 @@ def heartbeat(client: Client | AsyncClient) -> bool:
 
 def logon_body(cls: type[Client] | type[AsyncClient], **overrides: Any) -> Any:
     """The Logon body a client made by `cls.from_env(**overrides)` sends (to a fake server)."""
-    server = FakeServer()
+    server = ScriptedServer()
     server.password = FULL_ENV["AMTOPCON_PASSWORD"]
     transport = httpx.MockTransport(server.handler)
     if cls is Client:
