@@ -157,6 +157,14 @@ class Job:
         ]
 
 
+def _json(content: bytes) -> Any:
+    """A request body as JSON (None when empty or not JSON: the answer decides what that means)."""
+    try:
+        return json.loads(content) if content else None
+    except ValueError:
+        return None
+
+
 Outcome = Any  # an int status, an httpx.Response, an exception (class or instance), or a callable
 
 
@@ -244,7 +252,7 @@ class ScriptedServer:
     def handler(self, request: httpx.Request) -> httpx.Response:
         function = function_of(request)
         now = self.clock.now()
-        body = json.loads(request.content) if request.content else None
+        body = _json(request.content)
         self.requests.append(request)
         self.log.append(Call(function, dict(request.url.params), body, now, dict(request.headers)))
         if self.plans[function]:
@@ -261,15 +269,14 @@ class ScriptedServer:
                 return status_response(outcome)
             if isinstance(outcome, httpx.Response):
                 return outcome
-        return self.answer(function, request, body, now)
+        return self.answer(function, request)
 
-    def answer(
-        self, function: str, request: httpx.Request, body: Any = None, now: float | None = None
-    ) -> httpx.Response:
+    def answer(self, function: str, request: httpx.Request) -> httpx.Response:
         """The answer of the contract (the emulator's, in small)."""
-        now = self.clock.now() if now is None else now
-        if body is None and request.content:
-            body = json.loads(request.content)
+        now = self.clock.now()
+        body = json.loads(request.content) if request.content else None
+        if function in (w.LOGON, w.JOB_ACTION) and not isinstance(body, dict):
+            return status_response(400, error_code=w.E_INVALID_REQUEST, message="expected a JSON object")
         if function == w.LOGON:
             if body.get(w.F_USER_NAME) != self.user or body.get(w.F_PASSWORD) != self.password:
                 return status_response(401, error_code=w.E_AUTHENTICATION_FAILED, message="logon refused")

@@ -1,6 +1,6 @@
 """Two servers behind one interface, so that the client's contract tests run on both.
 
-* `FakeBackend`: the scripted `FakeServer` of the unit tests (tests/unit/_support.py) with a
+* `FakeBackend`: the scripted `ScriptedServer` of the unit tests (tests/unit/_support.py) with a
   small model of jobs on its `FakeClock` (`ModelServer`): ids it handed out, jobs that end,
   TaskId de-duplication, the contract's 400/404/409 answers. Its faults are planned outcomes.
 * `EmulatorBackend`: the emulator's door 1 (`Emulator().client()` / `.async_client()`, an
@@ -26,7 +26,7 @@ from amtopcon import _wire as w
 from amtopcon.errors import ValidationError
 from amtopcon.models import ActionResult, JobStatus
 from amtopcon.testing import Emulator, Step
-from tests.unit._support import BASE, PASSWORD, USER, FakeClock, FakeServer, make_client, status_response
+from tests.unit._support import BASE, PASSWORD, USER, FakeClock, ScriptedServer, make_client, status_response
 
 __all__ = ["UNKNOWN_JOB", "Backend", "EmulatorBackend", "FakeBackend", "Seen", "contract_error_code"]
 
@@ -243,27 +243,27 @@ class Backend:
 
 
 @attrs.define
-class FakeJob:
+class ModelJob:
     """A job of the model: it runs until `ends_at`, then shows `code`."""
 
     ends_at: float
     code: CompletionCode = _C.DONE
 
 
-class ModelServer(FakeServer):
-    """`FakeServer` answering by a small model of jobs on its clock (the contract's rules only).
+class ModelServer(ScriptedServer):
+    """`ScriptedServer` answering by a small model of jobs on its clock (the contract's rules only).
 
     START hands out increasing ids (from 2112) and de-duplicates TaskIds; MonitorJob,
     GetMessages, STOP and KILL answer 404 for an id never handed out; STOP or KILL of a job
     that has ended answers 409; KILL ends a job at once, STOP at once too (a real server:
     at its next step); a body that breaks the contract's rules answers 400. Planned outcomes
-    (`plan()`) still come first, as in `FakeServer`.
+    (`plan()`) still come first, as in `ScriptedServer`.
     """
 
     def __init__(self, clock: FakeClock) -> None:
         super().__init__(clock)
         self.fake_clock = clock
-        self.jobs: dict[int, FakeJob] = {}
+        self.model: dict[int, ModelJob] = {}
         self.by_task: dict[str, int] = {}
         self.next_id = 2112
         self.available = True
@@ -271,11 +271,11 @@ class ModelServer(FakeServer):
     def add_job(self, seconds: float) -> int:
         brid = self.next_id
         self.next_id += 1
-        self.jobs[brid] = FakeJob(self.fake_clock.now() + seconds)
+        self.model[brid] = ModelJob(self.fake_clock.now() + seconds)
         return brid
 
     def code_of(self, brid: int) -> CompletionCode:
-        job = self.jobs[brid]
+        job = self.model[brid]
         return job.code if self.fake_clock.now() >= job.ends_at else _C.RUNNING
 
     def answer(self, function: str, request: httpx.Request) -> httpx.Response:
@@ -284,7 +284,7 @@ class ModelServer(FakeServer):
         if function not in (w.MONITOR_JOB, w.GET_MESSAGES, w.JOB_ACTION):
             return super().answer(function, request)
         if request.headers.get(w.H_TOKEN) not in self.valid:
-            return super().answer(function, request)  # the 401 of FakeServer
+            return super().answer(function, request)  # the 401 of ScriptedServer
         try:
             if function == w.JOB_ACTION:
                 return self._job_action(request)
@@ -296,7 +296,7 @@ class ModelServer(FakeServer):
                         raise ValidationError(f"{name}: expected an integer >= {minimum}", field=name)
         except (ValidationError, ValueError) as exc:
             return status_response(400, error_code=w.E_INVALID_REQUEST, message=str(exc))
-        if brid not in self.jobs:
+        if brid not in self.model:
             return status_response(404, error_code=w.E_BATCH_REQUEST_NOT_FOUND, message=f"{brid} not found")
         if function == w.MONITOR_JOB:
             code = self.code_of(brid)
@@ -317,11 +317,11 @@ class ModelServer(FakeServer):
             result = ActionResult(brid, _C.RUNNING, "RUNNING", "Job started in AMT Environment")
             return httpx.Response(200, json=w.action_result_body(result))
         assert brid is not None
-        if brid not in self.jobs:
+        if brid not in self.model:
             return status_response(404, error_code=w.E_BATCH_REQUEST_NOT_FOUND, message=f"{brid} not found")
         if self.code_of(brid) is not _C.RUNNING:
             return status_response(409, error_code=w.E_ACTION_NOT_ALLOWED, message=f"job {brid} has ended")
-        self.jobs[brid] = FakeJob(self.fake_clock.now(), _C.KILLED if action == "KILL" else _C.ABORTED)
+        self.model[brid] = ModelJob(self.fake_clock.now(), _C.KILLED if action == "KILL" else _C.ABORTED)
         result = ActionResult(brid, _C.RUNNING, "RUNNING", f"{action} accepted")
         return httpx.Response(200, json=w.action_result_body(result))
 
