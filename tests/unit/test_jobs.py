@@ -25,7 +25,8 @@ from amtopcon.errors import (
 )
 from amtopcon.jobs import AsyncJobHandle, JobHandle
 from amtopcon.models import Message, TaskValue
-from tests.unit.test_jobs_support import EXACT, PASSWORD, TOKEN, AsyncDriver, FakeAMT, SyncDriver
+from tests._fake import ScriptedServer
+from tests.unit.test_jobs_support import EXACT, PASSWORD, TOKEN, AsyncDriver, SyncDriver, amt
 
 pytestmark = pytest.mark.anyio
 
@@ -33,12 +34,12 @@ HOUR = 3600.0
 
 
 @pytest.fixture
-def fake() -> FakeAMT:
-    return FakeAMT()
+def fake() -> ScriptedServer:
+    return amt()
 
 
 @pytest.fixture(params=["sync", "async"])
-def make(request: pytest.FixtureRequest, fake: FakeAMT) -> Any:
+def make(request: pytest.FixtureRequest, fake: ScriptedServer) -> Any:
     """`make(**client_kwargs)` -> a driver of the twin under test."""
     cls = SyncDriver if request.param == "sync" else AsyncDriver
 
@@ -49,14 +50,14 @@ def make(request: pytest.FixtureRequest, fake: FakeAMT) -> Any:
     return factory
 
 
-def monitor_times(fake: FakeAMT) -> list[float]:
+def monitor_times(fake: ScriptedServer) -> list[float]:
     return [c.at for c in fake.calls_of(_wire.MONITOR_JOB)]
 
 
 # --------------------------------------------------------------------------- start, job, run
 
 
-async def test_start_sends_every_option_and_returns_a_handle(make: Any, fake: FakeAMT) -> None:
+async def test_start_sends_every_option_and_returns_a_handle(make: Any, fake: ScriptedServer) -> None:
     d = make()
     task_id = "8d3c7a4e-0f5e-4a53-9a43-1b2f1f0c9e11"
     h = await d.start(
@@ -90,10 +91,10 @@ async def test_start_sends_every_option_and_returns_a_handle(make: Any, fake: Fa
         _wire.F_TASK_VALUES: [{_wire.F_NAME: "PRIORITY", _wire.F_VALUE: "5"}],
     }
     # Nothing else was called: the START answer is enough to hold the job.
-    assert {c.function for c in fake.calls} == {_wire.LOGON, _wire.JOB_ACTION}
+    assert {c.function for c in fake.log} == {_wire.LOGON, _wire.JOB_ACTION}
 
 
-async def test_start_defaults_and_task_value_sequence(make: Any, fake: FakeAMT) -> None:
+async def test_start_defaults_and_task_value_sequence(make: Any, fake: ScriptedServer) -> None:
     d = make()
     await d.start("DEMO2", "REPORTTEST01", task_values=[TaskValue("A", "1")])
     body = fake.actions("START")[0].body
@@ -102,19 +103,19 @@ async def test_start_defaults_and_task_value_sequence(make: Any, fake: FakeAMT) 
     assert body[_wire.F_TASK_VALUES] == [{_wire.F_NAME: "A", _wire.F_VALUE: "1"}]
 
 
-async def test_start_validates_before_sending(make: Any, fake: FakeAMT) -> None:
+async def test_start_validates_before_sending(make: Any, fake: ScriptedServer) -> None:
     d = make()
     with pytest.raises(ValidationError) as err:
         await d.start("DEMO2", None)
     assert err.value.field == "job"
-    assert fake.calls == []
+    assert fake.log == []
 
 
-async def test_job_reattaches_with_no_call(make: Any, fake: FakeAMT) -> None:
+async def test_job_reattaches_with_no_call(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = d.job(2112, after=7)
     assert (h.batch_request_id, h.last_sequence, h.last_status) == (2112, 7, None)
-    assert fake.calls == []
+    assert fake.log == []
     assert d.job("2113").batch_request_id == 2113  # a string of digits, as the wire accepts
     for bad in (0, -1, "x", True):
         with pytest.raises(ValidationError):
@@ -124,7 +125,7 @@ async def test_job_reattaches_with_no_call(make: Any, fake: FakeAMT) -> None:
     assert err.value.field == "after"
 
 
-async def test_reattached_handle_waits_and_follows_on_where_it_stopped(make: Any, fake: FakeAMT) -> None:
+async def test_reattached_handle_waits_and_follows_on_where_it_stopped(make: Any, fake: ScriptedServer) -> None:
     d = make()
     brid = (await d.start("DEMO2", "REPORTTEST01")).batch_request_id
     again = d.job(brid, after=1)
@@ -134,7 +135,7 @@ async def test_reattached_handle_waits_and_follows_on_where_it_stopped(make: Any
     assert result.code is CompletionCode.DONE and len(result.messages) == 3
 
 
-async def test_run_is_start_plus_wait_with_no_deadline(make: Any, fake: FakeAMT) -> None:
+async def test_run_is_start_plus_wait_with_no_deadline(make: Any, fake: ScriptedServer) -> None:
     fake.script("NIGHTLY", [(0, 1), (5, 2), (2 * HOUR, 4)], [(6, "begin"), (2 * HOUR, "end")])
     d = make(poll=PollPolicy())  # the default policy, jitter included
     seen: list[JobStatus] = []
@@ -150,7 +151,7 @@ async def test_run_is_start_plus_wait_with_no_deadline(make: Any, fake: FakeAMT)
 # --------------------------------------------------------------------------- wait
 
 
-async def test_wait_returns_the_result_with_every_message(make: Any, fake: FakeAMT) -> None:
+async def test_wait_returns_the_result_with_every_message(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     result = await d.call(h, "wait")
@@ -170,19 +171,19 @@ async def test_wait_returns_the_result_with_every_message(make: Any, fake: FakeA
     assert len(fake.calls_of(_wire.GET_MESSAGES)) == 1
 
 
-async def test_wait_uses_the_clients_policy_unless_one_is_given(make: Any, fake: FakeAMT) -> None:
+async def test_wait_uses_the_clients_policy_unless_one_is_given(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (60, 4)])
     d = make(poll=PollPolicy.fixed(10, 5))
     h = await d.start("DEMO2", "LONG")
     await d.call(h, "wait")
     assert monitor_times(fake)[:3] == [10, 15, 20]
-    fake.calls.clear()
+    fake.log.clear()
     start = fake.clock.now()
     await d.call(d.job(h.batch_request_id), "wait", poll=PollPolicy.fixed(2, 3))
     assert [t - start for t in monitor_times(fake)] == [2]
 
 
-async def test_a_handle_known_to_have_ended_checks_at_once(make: Any, fake: FakeAMT) -> None:
+async def test_a_handle_known_to_have_ended_checks_at_once(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     await d.call(h, "wait")
@@ -192,7 +193,7 @@ async def test_a_handle_known_to_have_ended_checks_at_once(make: Any, fake: Fake
     assert again.code is CompletionCode.DONE and len(again.messages) == 3
 
 
-async def test_wait_timeout_raises_with_last_status_and_handle(make: Any, fake: FakeAMT) -> None:
+async def test_wait_timeout_raises_with_last_status_and_handle(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 1), (3, 2), (600, 4)])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -211,7 +212,7 @@ async def test_wait_timeout_raises_with_last_status_and_handle(make: Any, fake: 
     assert result.code is CompletionCode.DONE
 
 
-async def test_wait_timeout_zero_checks_once(make: Any, fake: FakeAMT) -> None:
+async def test_wait_timeout_zero_checks_once(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     with pytest.raises(WaitTimeoutError):
@@ -222,7 +223,7 @@ async def test_wait_timeout_zero_checks_once(make: Any, fake: FakeAMT) -> None:
 
 
 async def test_on_status_errors_are_logged_and_the_wait_goes_on(
-    make: Any, fake: FakeAMT, caplog: pytest.LogCaptureFixture
+    make: Any, fake: ScriptedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     d = make()
     calls: list[int] = []
@@ -240,7 +241,7 @@ async def test_on_status_errors_are_logged_and_the_wait_goes_on(
     assert len(logged) == 2 and logged[0].exc_info is not None
 
 
-async def test_wait_never_raises_for_the_jobs_own_code(make: Any, fake: FakeAMT) -> None:
+async def test_wait_never_raises_for_the_jobs_own_code(make: Any, fake: ScriptedServer) -> None:
     fake.script("BROKEN", [(0, 2), (4, 11)], [(1, "reading input")])
     fake.descriptions["BROKEN"] = "File not found"
     d = make()
@@ -256,7 +257,7 @@ async def test_wait_never_raises_for_the_jobs_own_code(make: Any, fake: FakeAMT)
     ("status", "exc"), [(503, None), (500, None), (None, httpx.ConnectError), (None, httpx.ReadTimeout)]
 )
 async def test_an_outage_shorter_than_max_outage_does_not_end_the_wait(
-    make: Any, fake: FakeAMT, status: int | None, exc: Any
+    make: Any, fake: ScriptedServer, status: int | None, exc: Any
 ) -> None:
     d = make(max_retries=0)
     h = await d.start("DEMO2", "REPORTTEST01")
@@ -266,7 +267,7 @@ async def test_an_outage_shorter_than_max_outage_does_not_end_the_wait(
     assert result.succeeded and len(result.messages) == 3
 
 
-async def test_client_retries_come_first(make: Any, fake: FakeAMT) -> None:
+async def test_client_retries_come_first(make: Any, fake: ScriptedServer) -> None:
     d = make()  # max_retries=3: the client absorbs short blips on its own
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.fail(_wire.MONITOR_JOB, 503, times=2)
@@ -274,7 +275,7 @@ async def test_client_retries_come_first(make: Any, fake: FakeAMT) -> None:
 
 
 async def test_an_outage_is_measured_from_the_start_of_the_first_failing_call(
-    make: Any, fake: FakeAMT, caplog: pytest.LogCaptureFixture
+    make: Any, fake: ScriptedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Each MonitorJob call retries a 503 three times, 20 s apart (Retry-After): it fails
     # 60 s after it began. With max_outage=100 the second failing call (ending 140 s after
@@ -295,7 +296,7 @@ async def test_an_outage_is_measured_from_the_start_of_the_first_failing_call(
     assert len(warnings) == 1 and "outage for 60.0s of at most 100s" in warnings[0]
 
 
-async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(make: Any, fake: FakeAMT) -> None:
+async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(make: Any, fake: ScriptedServer) -> None:
     # The client does not wait out a Retry-After above 60 s: it raises at once, and the
     # handle moves its next check instead of ending the wait, by at most the contract's
     # 60 s cap (issue 15: a Retry-After is capped everywhere).
@@ -310,7 +311,7 @@ async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(ma
 # --------------------------------------------------------------------------- status, messages, follow
 
 
-async def test_status_is_one_call(make: Any, fake: FakeAMT) -> None:
+async def test_status_is_one_call(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.clock.advance(5)  # type: ignore[attr-defined]
@@ -319,7 +320,7 @@ async def test_status_is_one_call(make: Any, fake: FakeAMT) -> None:
     assert len(monitor_times(fake)) == 1
 
 
-async def test_messages_reads_every_page(make: Any, fake: FakeAMT) -> None:
+async def test_messages_reads_every_page(make: Any, fake: ScriptedServer) -> None:
     fake.page_size = 2
     fake.script("CHATTY", [(0, 2), (10, 4)], [(1, f"line {i}") for i in range(1, 8)])
     d = make()
@@ -334,7 +335,7 @@ async def test_messages_reads_every_page(make: Any, fake: FakeAMT) -> None:
     assert h.last_sequence == 0  # a plain read does not move the follow cursor
 
 
-async def test_wait_reads_every_page_of_a_long_log(make: Any, fake: FakeAMT) -> None:
+async def test_wait_reads_every_page_of_a_long_log(make: Any, fake: ScriptedServer) -> None:
     fake.page_size = 100
     fake.script("CHATTY", [(0, 2), (10, 4)], [(i / 1000, f"m{i}") for i in range(1, 251)])
     d = make()
@@ -342,7 +343,7 @@ async def test_wait_reads_every_page_of_a_long_log(make: Any, fake: FakeAMT) -> 
     assert [m.sequence for m in result.messages] == list(range(1, 251))
 
 
-async def test_follow_yields_each_message_once_while_running_then_the_rest(make: Any, fake: FakeAMT) -> None:
+async def test_follow_yields_each_message_once_while_running_then_the_rest(make: Any, fake: ScriptedServer) -> None:
     texts = [(float(t), f"at {t}") for t in (0.5, 1.5, 1.7, 4, 8, 8, 20, 25)]
     fake.script("TICKER", [(0, 2), (25, 4)], texts)
     d = make()
@@ -361,7 +362,7 @@ async def test_follow_yields_each_message_once_while_running_then_the_rest(make:
     assert h.ended
 
 
-async def test_follow_moves_last_sequence_as_it_yields_and_resumes(make: Any, fake: FakeAMT) -> None:
+async def test_follow_moves_last_sequence_as_it_yields_and_resumes(make: Any, fake: ScriptedServer) -> None:
     fake.script("TICKER", [(0, 2), (10, 4)], [(1, f"m{i}") for i in range(1, 6)])
     d = make()
     h = await d.start("DEMO2", "TICKER")
@@ -371,7 +372,7 @@ async def test_follow_moves_last_sequence_as_it_yields_and_resumes(make: Any, fa
     assert [m.sequence for m in rest] == [3, 4, 5]
 
 
-async def test_follow_of_an_ended_job_yields_the_rest_and_stops(make: Any, fake: FakeAMT) -> None:
+async def test_follow_of_an_ended_job_yields_the_rest_and_stops(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.clock.advance(HOUR)  # type: ignore[attr-defined]
@@ -379,7 +380,7 @@ async def test_follow_of_an_ended_job_yields_the_rest_and_stops(make: Any, fake:
     assert await d.follow(h) == []  # nothing new: it stops
 
 
-async def test_follow_timeout(make: Any, fake: FakeAMT) -> None:
+async def test_follow_timeout(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)], [(1, "a"), (2, "b")])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -389,7 +390,7 @@ async def test_follow_timeout(make: Any, fake: FakeAMT) -> None:
     assert h.last_sequence == 2  # what was yielded before the deadline counts
 
 
-async def test_follow_through_an_outage_still_yields_each_message_once(make: Any, fake: FakeAMT) -> None:
+async def test_follow_through_an_outage_still_yields_each_message_once(make: Any, fake: ScriptedServer) -> None:
     fake.page_size = 3
     fake.script("TICKER", [(0, 2), (60, 4)], [(i, f"m{i}") for i in range(1, 41)])
     d = make(max_retries=0)
@@ -403,7 +404,7 @@ async def test_follow_through_an_outage_still_yields_each_message_once(make: Any
     assert [m.sequence for m in seen] == list(range(1, 41))
 
 
-async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: FakeAMT) -> None:
+async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.clock.advance(HOUR)  # type: ignore[attr-defined]
@@ -412,7 +413,7 @@ async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: FakeA
         [Message(s, text=f"m{s}") for s in (1, 2, 2, 1, 3)],
         False,
     )
-    fake.faults[_wire.GET_MESSAGES].append(lambda request: httpx.Response(200, json=page))
+    fake.plan(_wire.GET_MESSAGES, lambda request: httpx.Response(200, json=page))
     # A page repeating a sequence breaks the contract: a typed error (issue 15), not a silent drop.
     with pytest.raises(InvalidResponseError, match="appears twice"):
         await d.follow(h)
@@ -421,7 +422,7 @@ async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: FakeA
 # --------------------------------------------------------------------------- stop, kill, context manager
 
 
-async def test_stop_a_queued_job_deletes_it_from_the_queue(make: Any, fake: FakeAMT) -> None:
+async def test_stop_a_queued_job_deletes_it_from_the_queue(make: Any, fake: ScriptedServer) -> None:
     fake.script("LATER", [(0, 1), (600, 2), (700, 4)])
     d = make()
     h = await d.start("DEMO2", "LATER")
@@ -430,7 +431,7 @@ async def test_stop_a_queued_job_deletes_it_from_the_queue(make: Any, fake: Fake
     assert (await d.call(h, "wait")).code is CompletionCode.DEL_QUEUE
 
 
-async def test_kill_a_running_job(make: Any, fake: FakeAMT) -> None:
+async def test_kill_a_running_job(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)], [(1, "working")])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -441,7 +442,7 @@ async def test_kill_a_running_job(make: Any, fake: FakeAMT) -> None:
     assert result.code is CompletionCode.KILLED and [m.text for m in result.messages] == ["working"]
 
 
-async def test_stop_or_kill_of_an_ended_job_is_false(make: Any, fake: FakeAMT) -> None:
+async def test_stop_or_kill_of_an_ended_job_is_false(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     await d.call(h, "wait")
@@ -450,7 +451,7 @@ async def test_stop_or_kill_of_an_ended_job_is_false(make: Any, fake: FakeAMT) -
     assert h.last_status.code is CompletionCode.DONE
 
 
-async def test_leaving_the_block_by_an_exception_kills_a_running_job(make: Any, fake: FakeAMT) -> None:
+async def test_leaving_the_block_by_an_exception_kills_a_running_job(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -460,7 +461,7 @@ async def test_leaving_the_block_by_an_exception_kills_a_running_job(make: Any, 
     assert h.last_status.code is CompletionCode.KILLED
 
 
-async def test_keyboard_interrupt_in_the_block_kills_too(make: Any, fake: FakeAMT) -> None:
+async def test_keyboard_interrupt_in_the_block_kills_too(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -469,14 +470,14 @@ async def test_keyboard_interrupt_in_the_block_kills_too(make: Any, fake: FakeAM
     assert len(fake.actions("KILL")) == 1
 
 
-async def test_normal_exit_does_nothing(make: Any, fake: FakeAMT) -> None:
+async def test_normal_exit_does_nothing(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)])
     d = make()
     await d.leave_normally(await d.start("DEMO2", "LONG"))
     assert fake.actions("KILL") == [] and fake.actions("STOP") == []
 
 
-async def test_an_exception_after_the_job_ended_kills_nothing(make: Any, fake: FakeAMT) -> None:
+async def test_an_exception_after_the_job_ended_kills_nothing(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     await d.call(h, "wait")
@@ -487,7 +488,7 @@ async def test_an_exception_after_the_job_ended_kills_nothing(make: Any, fake: F
 
 @pytest.mark.parametrize(("status", "exc"), [(500, None), (None, httpx.ConnectError)])
 async def test_a_failed_kill_is_logged_and_the_original_exception_propagates(
-    make: Any, fake: FakeAMT, caplog: pytest.LogCaptureFixture, status: int | None, exc: Any
+    make: Any, fake: ScriptedServer, caplog: pytest.LogCaptureFixture, status: int | None, exc: Any
 ) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)])
     d = make(max_retries=0)
@@ -501,7 +502,7 @@ async def test_a_failed_kill_is_logged_and_the_original_exception_propagates(
 # --------------------------------------------------------------------------- the handle itself
 
 
-async def test_handle_is_small_readable_and_keeps_secrets(make: Any, fake: FakeAMT) -> None:
+async def test_handle_is_small_readable_and_keeps_secrets(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     assert not hasattr(h, "__dict__")
@@ -523,14 +524,14 @@ async def test_handle_is_small_readable_and_keeps_secrets(make: Any, fake: FakeA
     assert h.client is d.client
 
 
-async def test_clients_job_methods_are_the_right_shape(fake: FakeAMT) -> None:
+async def test_clients_job_methods_are_the_right_shape(fake: ScriptedServer) -> None:
     ac = fake.async_client()
     handle = ac.job(42)  # a plain method on the async client too
     assert isinstance(handle, AsyncJobHandle)
     assert isinstance(fake.client().job(42), JobHandle)
 
 
-async def test_async_on_status_may_be_a_coroutine_function(fake: FakeAMT) -> None:
+async def test_async_on_status_may_be_a_coroutine_function(fake: ScriptedServer) -> None:
     d = AsyncDriver(fake, poll=EXACT)
     seen: list[CompletionCode] = []
 
@@ -541,7 +542,7 @@ async def test_async_on_status_may_be_a_coroutine_function(fake: FakeAMT) -> Non
     assert result.succeeded and seen == [CompletionCode.RUNNING, CompletionCode.DONE]
 
 
-async def test_the_result_of_a_wait_travels_and_shows(make: Any, fake: FakeAMT) -> None:
+async def test_the_result_of_a_wait_travels_and_shows(make: Any, fake: ScriptedServer) -> None:
     d = make()
     result = await d.call(await d.start("DEMO2", "REPORTTEST01"), "wait")
     assert JobResult.from_dict(result.to_dict()) == result
