@@ -12,9 +12,12 @@
   current token (`expire()` refuses it: 401). START queues a job from its script (status
   codes and message texts at offsets from START, on the server's clock), MonitorJob and
   GetMessages (paged by `page_size`) follow that script, STOP/KILL end it (409 once it
-  has ended). With `any_job=True` (the default) a job it did not start is a job in
-  `status_code` (RUNNING) with one message after the cursor, a START of a job without a
-  script is queued as 2112 and STOP/KILL of any job abort it; with False those are 404s.
+  has ended); a repeated TaskId gets the job its first START queued; a request that breaks
+  the contract's rules answers 400; `add_job()` starts a job without a request. With
+  `any_job=True` (the default) a job it did not start is a job in `status_code` (RUNNING)
+  with one message after the cursor, a START of a job without a script is queued as 2112
+  and STOP/KILL of any job abort it; with False those are 404s (`default_script`: what a
+  START of a job with no script runs; a script of None: the job is not defined).
 * **It records** every request (`requests`, the `httpx.Request`s) and a `Call` per request
   with the server's clock time (`log`), with helpers to read them back by function.
 * **A clock**: `FakeClock` records the client's sleeps and jumps; nothing really waits.
@@ -32,6 +35,7 @@ import httpx
 
 from amtopcon import AsyncClient, Client, Clock
 from amtopcon import _wire as w
+from amtopcon.errors import ValidationError
 from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message
 
 __all__ = ["REPORT", "USER", "Call", "FakeClock", "Script", "ScriptedServer", "function_of", "status_response"]
@@ -116,6 +120,7 @@ class Call:
     body: Any
     at: float
     headers: dict[str, str]
+    status: int | None = None  # the status answered (None: an exception was raised instead)
 
 
 @attrs.define
@@ -165,6 +170,13 @@ def _json(content: bytes) -> Any:
         return None
 
 
+def _count(params: httpx.QueryParams, name: str, minimum: int) -> int:
+    text = params.get(name, str(minimum))
+    if not (text.isascii() and text.isdigit() and int(text) >= minimum):
+        raise ValidationError(f"{name}: expected an integer >= {minimum}", field=name)
+    return int(text)
+
+
 Outcome = Any  # an int status, an httpx.Response, an exception (class or instance), or a callable
 
 
@@ -180,6 +192,7 @@ class ScriptedServer:
         token: str = TOKEN,
         fixed_token: bool = False,
         any_job: bool = True,
+        default_script: Script | None = None,
         page_size: int = 1000,
     ) -> None:
         self.clock: Clock = clock if clock is not None else FakeClock()
@@ -195,10 +208,13 @@ class ScriptedServer:
         self.logons = 0
         self.valid: set[str] = set()
         self.status_code = CompletionCode.RUNNING  # of a job it did not start (any_job)
-        self.scripts: dict[str, Script] = {"REPORTTEST01": REPORT}
+        self.scripts: dict[str, Script | None] = {"REPORTTEST01": REPORT}  # None: the job is not defined
+        self.default_script = default_script  # what a START of a job with no script runs
         self.descriptions: dict[str, str] = {}
         self.jobs: dict[int, Job] = {}
+        self.by_task: dict[str, int] = {}  # TaskId -> the batch request its START queued (de-duplicated)
         self.next_id = 2112
+        self.available = True  # what HeartBeat says
 
     # -- scripting
     def plan(self, function: str, *outcomes: Outcome) -> ScriptedServer:
@@ -231,6 +247,18 @@ class ScriptedServer:
         """What a START of job `name` runs: codes and message texts at offsets from START."""
         self.scripts[name] = (list(timeline), list(texts))
 
+    def add_job(self, seconds: float, code: int = CompletionCode.DONE, application: str = "CONTRACT") -> int:
+        """A job that started now (as if by START), runs `seconds`, then ends with `code`."""
+        brid = self.next_id
+        self.next_id += 1
+        now = self.clock.now()
+        self.jobs[brid] = Job(brid, application, None, now, [(0, 2), (seconds, code)], [(0, "Job started")])
+        return brid
+
+    def code_of(self, brid: int) -> CompletionCode:
+        """A job's status code now (no request is made)."""
+        return CompletionCode(self.jobs[brid].code_at(self.clock.now()))
+
     def expire(self) -> None:
         """The current token is refused from now on (401) until the next Logon."""
         self.valid.clear()
@@ -254,7 +282,13 @@ class ScriptedServer:
         now = self.clock.now()
         body = _json(request.content)
         self.requests.append(request)
-        self.log.append(Call(function, dict(request.url.params), body, now, dict(request.headers)))
+        call = Call(function, dict(request.url.params), body, now, dict(request.headers))
+        self.log.append(call)
+        response = self._outcome(function, request)
+        call.status = response.status_code
+        return response
+
+    def _outcome(self, function: str, request: httpx.Request) -> httpx.Response:
         if self.plans[function]:
             outcome = self.plans[function].popleft()
             if isinstance(outcome, type) and issubclass(outcome, BaseException):
@@ -274,7 +308,7 @@ class ScriptedServer:
     def answer(self, function: str, request: httpx.Request) -> httpx.Response:
         """The answer of the contract (the emulator's, in small)."""
         now = self.clock.now()
-        body = json.loads(request.content) if request.content else None
+        body = _json(request.content)
         if function in (w.LOGON, w.JOB_ACTION) and not isinstance(body, dict):
             return status_response(400, error_code=w.E_INVALID_REQUEST, message="expected a JSON object")
         if function == w.LOGON:
@@ -285,15 +319,21 @@ class ScriptedServer:
             self.valid = {token}
             return httpx.Response(200, json=w.logon_body(token))
         if function == w.HEARTBEAT:
-            return httpx.Response(200, json=w.heartbeat_body(True))
+            return httpx.Response(200, json=w.heartbeat_body(self.available))
         if request.headers.get(w.H_TOKEN) not in self.valid:
             return status_response(401, error_code=w.E_AUTHENTICATION_FAILED, message="token refused")
-        if function == w.JOB_ACTION:
-            return self._action(body, now)
-        if function not in (w.MONITOR_JOB, w.GET_MESSAGES):
+        if function not in (w.MONITOR_JOB, w.GET_MESSAGES, w.JOB_ACTION):
             return status_response(404, error_code="NO_SUCH_FUNCTION")
-        brid = int(request.url.params[w.Q_BATCH_REQUEST_ID])
-        after = int(request.url.params.get(w.Q_AFTER_SEQUENCE, "0"))
+        try:  # a request that breaks the contract's rules: 400
+            if function == w.JOB_ACTION:
+                return self._action(body, now)
+            params = request.url.params
+            brid = w.validate_batch_request_id(params.get(w.Q_BATCH_REQUEST_ID))
+            after, max_count = 0, 1000
+            if function == w.GET_MESSAGES:
+                after, max_count = (_count(params, w.Q_AFTER_SEQUENCE, 0), _count(params, w.Q_MAX_COUNT, 1))
+        except (ValidationError, ValueError) as exc:
+            return status_response(400, error_code=w.E_INVALID_REQUEST, message=str(exc))
         job = self.jobs.get(brid)
         if job is None:
             if not self.any_job:
@@ -305,7 +345,7 @@ class ScriptedServer:
             return httpx.Response(200, json=w.message_page_body(brid, msgs, False))
         if function == w.MONITOR_JOB:
             return httpx.Response(200, json=w.job_status_body(self.status_of(job, now)))
-        count = min(int(request.url.params[w.Q_MAX_COUNT]), self.page_size)
+        count = min(max_count, self.page_size)
         visible = [v for v in job.visible(now) if v[0] > after]
         page = [Message(seq, self._at(at), text=text) for seq, at, text in visible[:count]]
         return httpx.Response(200, json=w.message_page_body(brid, page, len(visible) > count))
@@ -333,9 +373,13 @@ class ScriptedServer:
         action, brid = w.read_action(body)
         if action == "START":
             req = w.start_request_from_wire(body)
-            script = self.scripts.get(req.job or "")
+            if req.task_id in self.by_task:  # a repeated START: the job it queued, not a second one
+                brid = self.by_task[req.task_id]
+                result = ActionResult(brid, self.jobs[brid].code_at(now), None, f"Job '{req.job}' started")
+                return httpx.Response(200, json=w.action_result_body(result))
+            script = self.scripts.get(req.job or "", self.default_script)
             if script is None:
-                if self.any_job:
+                if self.any_job and (req.job or "") not in self.scripts:
                     result = ActionResult(2112, CompletionCode.QUEUED, "QUEUED", "Job started in AMT Environment")
                     return httpx.Response(200, json=w.action_result_body(result))
                 return status_response(404, error_code=w.E_JOB_NOT_FOUND, message=f"no job {req.job}")
@@ -344,6 +388,8 @@ class ScriptedServer:
             timeline, texts = script
             job = Job(brid, req.application, req.job, now, timeline, texts, self.descriptions.get(req.job or ""))
             self.jobs[brid] = job
+            if req.task_id:
+                self.by_task[req.task_id] = brid
             result = ActionResult(brid, job.code_at(now), None, f"Job '{req.job}' started")
             return httpx.Response(200, json=w.action_result_body(result))
         assert brid is not None
