@@ -131,19 +131,12 @@ def test_both_spellings_with_and_without_tls(tmp_path: Path, section: str, tls_k
 
 
 def test_the_client_logs_on_with_the_decoded_credentials(tmp_path: Path) -> None:
-    bodies = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith(w.LOGON):
-            bodies.append(json.loads(request.content))
-            return httpx.Response(200, json=w.logon_body("t"))
-        return httpx.Response(200, json={"BatchRequestId": 1, "Status": 2})
-
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    server = ScriptedServer(user="ocadm", password="opconxps")
+    http = httpx.Client(transport=httpx.MockTransport(server.handler))
     client = Client.from_connector_config(connector(tmp_path), http_client=http, max_retries=0)
     assert client.max_retries == 0  # keyword arguments override the file
     client.monitor_job(1)
-    assert bodies == [{"UserName": "ocadm", "Password": "opconxps"}]
+    assert server.bodies(w.LOGON) == [{"UserName": "ocadm", "Password": "opconxps"}]
 
 
 def test_defaults_when_omitted(tmp_path: Path) -> None:
