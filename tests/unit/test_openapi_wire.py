@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from amtopcon import _wire
+from amtopcon._wire import names as wire_names
 from amtopcon.errors import ValidationError
 from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message, TaskValue
 
@@ -31,7 +32,7 @@ DOC: dict[str, Any] = yaml.safe_load(DOC_PATH.read_text(encoding="utf-8"))
 
 
 def _constants(prefix: str) -> set[str]:
-    return {value for name, value in vars(_wire).items() if name.startswith(prefix) and isinstance(value, str)}
+    return {value for name, value in vars(wire_names).items() if name.startswith(prefix) and isinstance(value, str)}
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
