@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import random
 import ssl
 import uuid
@@ -206,6 +207,8 @@ class CallState:
         self.deadline = None if total is None else self.started + total
         if deadline is not None:  # a Logon made for a call shares that call's deadline
             self.deadline = deadline if self.deadline is None else min(self.deadline, deadline)
+        if self.deadline == math.inf:  # total_timeout or a per-call timeout of infinity: no deadline
+            self.deadline = None
         self.attempts = 0
         self.retries = 0
         self.relogged = False

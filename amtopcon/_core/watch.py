@@ -11,6 +11,7 @@ a round that succeeded. `done` says when to stop.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final, NoReturn
 
@@ -102,8 +103,8 @@ class Watch:
         self._handle = handle
         self._clock = client.clock
         self._policy = poll or client.poll
-        # None or infinity: no deadline.
-        self.timeout = _validate.seconds(timeout, "timeout", finite=False, allow_none=True)
+        # None or infinity: no deadline (infinity becomes None, never an infinite deadline).
+        self.timeout = _no_deadline_if_inf(_validate.seconds(timeout, "timeout", finite=False, allow_none=True))
         now = self._clock.now()
         self.deadline = None if self.timeout is None else now + self.timeout
         self._delays = self._policy.delays(client._rng)
@@ -300,6 +301,11 @@ class Watch:
         return JobResult(self.status, messages)
 
 
+def _no_deadline_if_inf(seconds: float | None) -> float | None:
+    """Infinity (like None) means no deadline: an infinite one would reach a socket timeout."""
+    return None if seconds == math.inf else seconds
+
+
 def _chain_first(first: float, rest: Iterator[float]) -> Iterator[float]:
     yield first
     yield from rest
@@ -364,6 +370,7 @@ class HandleCore:
 
     def _action_deadline(self, timeout: object) -> float | None:
         seconds = _validate.seconds(timeout, "timeout", inclusive=False, finite=False, allow_none=True)
+        seconds = _no_deadline_if_inf(seconds)
         return None if seconds is None else self._client.clock.now() + seconds
 
     def _record_action(self, result: ActionResult) -> None:

@@ -1,8 +1,8 @@
 """Two servers behind one interface, so that the client's contract tests run on both.
 
-* `FakeBackend`: the scripted `FakeServer` of the unit tests (tests/unit/_support.py) with a
-  small model of jobs on its `FakeClock` (`ModelServer`): ids it handed out, jobs that end,
-  TaskId de-duplication, the contract's 400/404/409 answers. Its faults are planned outcomes.
+* `FakeBackend`: the one scripted server of the unit tests (tests/_fake.py `ScriptedServer`)
+  with its small model of jobs on its `FakeClock`: ids it handed out, jobs that end, TaskId
+  de-duplication, the contract's 400/404/409 answers. Its faults are planned outcomes.
 * `EmulatorBackend`: the emulator's door 1 (`Emulator().client()` / `.async_client()`, an
   `httpx.MockTransport`, its `VirtualClock`). Every scenario comes from the emulator's real
   behaviour or its public fault injection (`emulator.faults`, `emulator.expire_tokens()`);
@@ -23,10 +23,8 @@ import httpx
 
 from amtopcon import AsyncClient, Client, Clock, CompletionCode
 from amtopcon import _wire as w
-from amtopcon.errors import ValidationError
-from amtopcon.models import ActionResult, JobStatus
 from amtopcon.testing import Emulator, Step
-from tests.unit._support import BASE, PASSWORD, USER, FakeClock, FakeServer, make_client, status_response
+from tests.unit._support import BASE, PASSWORD, USER, FakeClock, ScriptedServer, make_client, status_response
 
 __all__ = [
     "UNKNOWN_JOB",
@@ -44,6 +42,8 @@ UNKNOWN_JOB: Final = ("DEMO2", "NO_SUCH_JOB")
 APP: Final = "CONTRACT"
 #: A job's first step: STOP of a job that has just started ends it this soon (the next step boundary).
 FIRST_STEP: Final = 0.1
+#: What a START runs on the fake backend: an hour, then DONE, with one message at once.
+CONTRACT_JOB: Final = ([(0.0, 2), (3600.0, 4)], [(0.0, "Job started")])
 #: An injected delay that outlasts any read timeout.
 FOREVER: Final = 10_000.0
 
@@ -271,92 +271,9 @@ class Backend:
 # --------------------------------------------------------------------------- the fake server
 
 
-@attrs.define
-class FakeJob:
-    """A job of the model: it runs until `ends_at`, then shows `code`."""
-
-    ends_at: float
-    code: CompletionCode = _C.DONE
-
-
-class ModelServer(FakeServer):
-    """`FakeServer` answering by a small model of jobs on its clock (the contract's rules only).
-
-    START hands out increasing ids (from 2112) and de-duplicates TaskIds; MonitorJob,
-    GetMessages, STOP and KILL answer 404 for an id never handed out; STOP or KILL of a job
-    that has ended answers 409; KILL ends a job at once, STOP at once too (a real server:
-    at its next step); a body that breaks the contract's rules answers 400. Planned outcomes
-    (`plan()`) still come first, as in `FakeServer`.
-    """
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__(clock)
-        self.fake_clock = clock
-        self.jobs: dict[int, FakeJob] = {}
-        self.by_task: dict[str, int] = {}
-        self.next_id = 2112
-        self.available = True
-
-    def add_job(self, seconds: float) -> int:
-        brid = self.next_id
-        self.next_id += 1
-        self.jobs[brid] = FakeJob(self.fake_clock.now() + seconds)
-        return brid
-
-    def code_of(self, brid: int) -> CompletionCode:
-        job = self.jobs[brid]
-        return job.code if self.fake_clock.now() >= job.ends_at else _C.RUNNING
-
-    def answer(self, function: str, request: httpx.Request) -> httpx.Response:
-        if function == w.HEARTBEAT:
-            return httpx.Response(200, json=w.heartbeat_body(self.available))
-        if function not in (w.MONITOR_JOB, w.GET_MESSAGES, w.JOB_ACTION):
-            return super().answer(function, request)
-        if request.headers.get(w.H_TOKEN) not in self.valid:
-            return super().answer(function, request)  # the 401 of FakeServer
-        try:
-            if function == w.JOB_ACTION:
-                return self._job_action(request)
-            brid = w.validate_batch_request_id(request.url.params.get(w.Q_BATCH_REQUEST_ID))
-            if function == w.GET_MESSAGES:
-                for name, minimum in ((w.Q_AFTER_SEQUENCE, 0), (w.Q_MAX_COUNT, 1)):
-                    text = request.url.params.get(name, str(minimum))
-                    if not (text.isascii() and text.isdigit() and int(text) >= minimum):
-                        raise ValidationError(f"{name}: expected an integer >= {minimum}", field=name)
-        except (ValidationError, ValueError) as exc:
-            return status_response(400, error_code=w.E_INVALID_REQUEST, message=str(exc))
-        if brid not in self.jobs:
-            return status_response(404, error_code=w.E_BATCH_REQUEST_NOT_FOUND, message=f"{brid} not found")
-        if function == w.MONITOR_JOB:
-            code = self.code_of(brid)
-            return httpx.Response(200, json=w.job_status_body(JobStatus(brid, code, status_text=code.name)))
-        return super().answer(function, request)  # one message
-
-    def _job_action(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        action, brid = w.read_action(body)
-        if action == "START":
-            req = w.start_request_from_wire(body)
-            if req.task_id in self.by_task:
-                brid = self.by_task[req.task_id]
-            elif (req.application, req.job) == UNKNOWN_JOB:
-                return status_response(404, error_code=w.E_JOB_NOT_FOUND, message=f"job {req.job!r} not defined")
-            else:
-                brid = self.by_task[req.task_id] = self.add_job(3600.0)
-            result = ActionResult(brid, _C.RUNNING, "RUNNING", "Job started in AMT Environment")
-            return httpx.Response(200, json=w.action_result_body(result))
-        assert brid is not None
-        if brid not in self.jobs:
-            return status_response(404, error_code=w.E_BATCH_REQUEST_NOT_FOUND, message=f"{brid} not found")
-        if self.code_of(brid) is not _C.RUNNING:
-            return status_response(409, error_code=w.E_ACTION_NOT_ALLOWED, message=f"job {brid} has ended")
-        self.jobs[brid] = FakeJob(self.fake_clock.now(), _C.KILLED if action == "KILL" else _C.ABORTED)
-        result = ActionResult(brid, _C.RUNNING, "RUNNING", f"{action} accepted")
-        return httpx.Response(200, json=w.action_result_body(result))
-
-
 class FakeBackend(Backend):
-    """The unit tests' scripted fake server (with `ModelServer`'s job model) and `FakeClock`."""
+    """The unit tests' scripted fake server (`ScriptedServer`, its job model: every job but
+    `UNKNOWN_JOB` is defined and runs an hour) and `FakeClock`."""
 
     name = "fake"
     user = USER
@@ -367,7 +284,8 @@ class FakeBackend(Backend):
     def __init__(self, flavour: str) -> None:
         super().__init__(flavour)
         self.clock = FakeClock()
-        self.server = ModelServer(self.clock)
+        self.server = ScriptedServer(self.clock, any_job=False, default_script=CONTRACT_JOB)
+        self.server.scripts[UNKNOWN_JOB[1]] = None  # START answers 404 JOB_NOT_FOUND
         self._seen: list[Seen] = []
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -412,7 +330,7 @@ class FakeBackend(Backend):
         return list(self._seen)
 
     def start_job(self, seconds: float = 3600.0) -> int:
-        brid = self.server.add_job(seconds)
+        brid = self.server.add_job(seconds, application=APP)
         self.mark()
         return brid
 

@@ -18,7 +18,7 @@ import anyio
 import pytest
 
 from amtopcon import Clock, PollPolicy
-from tests.unit.test_jobs_support import FakeAMT
+from tests.unit.test_jobs_support import amt
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,9 +31,9 @@ CHILD = textwrap.dedent(
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     faulthandler.register(signal.SIGUSR1)  # the test asks where the child is if it hangs
     from amtopcon import Clock, PollPolicy
-    from tests.unit.test_jobs_support import FakeAMT
+    from tests.unit.test_jobs_support import amt
 
-    fake = FakeAMT(clock=Clock())
+    fake = amt(Clock())
     fake.script("FOREVER", [(0, 2)], [(0, "started")])
     client = fake.client(poll=PollPolicy(initial_delay=0.05, interval=60, jitter=0, max_interval=60))
     handle = client.start("DEMO2", "FOREVER")
@@ -93,7 +93,7 @@ def test_ctrl_c_ends_a_sync_wait_promptly_and_kills_nothing(mode: str) -> None:
 
 @pytest.mark.anyio
 async def test_cancelling_ends_an_async_wait_at_once_and_kills_nothing() -> None:
-    fake = FakeAMT(clock=Clock())
+    fake = amt(Clock())
     fake.script("FOREVER", [(0, 2)])
     client = fake.async_client(poll=PollPolicy(initial_delay=0.01, interval=60, jitter=0, max_interval=60))
     handle = await client.start("DEMO2", "FOREVER")
@@ -117,7 +117,7 @@ async def test_cancelling_ends_an_async_wait_at_once_and_kills_nothing() -> None
 
 @pytest.mark.anyio
 async def test_a_cancel_scope_deadline_ends_wait_and_follow() -> None:
-    fake = FakeAMT(clock=Clock())
+    fake = amt(Clock())
     fake.script("FOREVER", [(0, 2)], [(0, "started")])
     client = fake.async_client(poll=PollPolicy(initial_delay=0.01, interval=60, jitter=0, max_interval=60))
     handle = await client.start("DEMO2", "FOREVER")
@@ -138,7 +138,7 @@ async def test_a_cancel_scope_deadline_ends_wait_and_follow() -> None:
 async def test_cancelled_inside_async_with_still_sends_the_kill() -> None:
     # Leaving an `async with` block by cancellation is leaving it by an exception: the
     # KILL runs shielded from the cancellation that caused the exit.
-    fake = FakeAMT(clock=Clock())
+    fake = amt(Clock())
     fake.script("FOREVER", [(0, 2)])
     client = fake.async_client(poll=PollPolicy(initial_delay=0.01, interval=60, jitter=0, max_interval=60))
     handle = await client.start("DEMO2", "FOREVER")

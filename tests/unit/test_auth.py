@@ -17,7 +17,7 @@ from amtopcon import _wire as w
 from amtopcon.errors import AuthenticationError, InvalidResponseError, ValidationError
 from amtopcon.models import CompletionCode, JobStatus
 
-from ._support import BASE, PASSWORD, USER, FakeClock, FakeServer, call, close, function_of, make_client
+from ._support import BASE, PASSWORD, USER, FakeClock, ScriptedServer, call, close, function_of, make_client
 
 N = 8
 
@@ -156,7 +156,7 @@ async def test_concurrent_first_calls_share_one_logon_tasks() -> None:
 
 @pytest.mark.anyio
 async def test_logon_is_lazy_and_the_token_reused(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler)
     assert server.requests == []  # constructing a client sends nothing
     assert await call(client, "heartbeat") is True
@@ -172,7 +172,7 @@ async def test_logon_is_lazy_and_the_token_reused(flavour: str) -> None:
 
 @pytest.mark.anyio
 async def test_a_refused_logon_raises_at_once_and_is_not_cached(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     server.password = "changed"
     clock = FakeClock()
     client = make_client(flavour, server.handler, clock=clock)
@@ -192,7 +192,7 @@ async def test_a_refused_logon_raises_at_once_and_is_not_cached(flavour: str) ->
 
 @pytest.mark.anyio
 async def test_no_credentials_is_a_validation_error_and_nothing_is_sent(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler, username=None, password=None)
     with pytest.raises(ValidationError) as info:
         await call(client, "monitor_job", 2112)
@@ -206,7 +206,7 @@ async def test_no_credentials_is_a_validation_error_and_nothing_is_sent(flavour:
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 @pytest.mark.parametrize("token", ["tök€n", "abc\r\nX-Injected: 1"])
 async def test_a_logon_token_that_cannot_be_a_header_is_refused_at_logon(flavour: str, token: str) -> None:
-    server = FakeServer().plan(w.LOGON, httpx.Response(200, json=w.logon_body(token)))
+    server = ScriptedServer().plan(w.LOGON, httpx.Response(200, json=w.logon_body(token)))
     client = make_client(flavour, server.handler, max_retries=0)
     try:
         with pytest.raises(InvalidResponseError, match="not a valid header value") as info:

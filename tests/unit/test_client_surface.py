@@ -18,7 +18,7 @@ from amtopcon import AsyncClient, Client, ClientOptions, PollPolicy
 from amtopcon import _wire as w
 from amtopcon.errors import AmtOpConError, ClientClosedError, ConfigError, InternalServerError, ValidationError
 
-from ._support import BASE, PASSWORD, USER, FakeClock, FakeServer, call, close, make_client
+from ._support import BASE, PASSWORD, USER, FakeClock, ScriptedServer, call, close, make_client
 
 pytestmark = pytest.mark.anyio
 
@@ -127,7 +127,7 @@ def test_a_misspelt_from_connector_config_keyword_is_a_validation_error(cls: typ
 async def test_factories_take_every_option_and_http_client(flavour: str, tmp_path: Path) -> None:
     path = tmp_path / "Connector.config"
     path.write_text(CONNECTOR_CONFIG, encoding="utf-8")
-    server = FakeServer()
+    server = ScriptedServer()
     transport = httpx.MockTransport(server.handler)
     cls: Any = Client if flavour == "sync" else AsyncClient
     http = httpx.Client(transport=transport) if flavour == "sync" else httpx.AsyncClient(transport=transport)
@@ -151,13 +151,13 @@ async def test_factories_take_every_option_and_http_client(flavour: str, tmp_pat
 # ------------------------------------------------------------------ a closed client
 
 
-def serve(httpx_mock: HTTPXMock, server: FakeServer) -> FakeServer:
+def serve(httpx_mock: HTTPXMock, server: ScriptedServer) -> ScriptedServer:
     httpx_mock.add_callback(server.handler, is_reusable=True)
     return server
 
 
 async def test_a_closed_client_raises_client_closed_error(httpx_mock: HTTPXMock, flavour: str) -> None:
-    server = serve(httpx_mock, FakeServer())
+    server = serve(httpx_mock, ScriptedServer())
     sent = server.requests
     client = make_client(flavour)  # it opens its own pool, which close() closes
     await call(client, "monitor_job", 2112)
@@ -178,7 +178,7 @@ async def test_a_closed_client_raises_client_closed_error(httpx_mock: HTTPXMock,
 
 
 async def test_a_with_options_copy_of_a_closed_client_says_so(httpx_mock: HTTPXMock, flavour: str) -> None:
-    serve(httpx_mock, FakeServer())
+    serve(httpx_mock, ScriptedServer())
     client = make_client(flavour)
     copy = client.with_options(max_retries=0)
     assert await call(copy, "heartbeat") is True
@@ -191,7 +191,7 @@ async def test_a_with_options_copy_of_a_closed_client_says_so(httpx_mock: HTTPXM
 
 
 async def test_an_injected_pool_closed_by_its_owner(flavour: str) -> None:
-    transport = httpx.MockTransport(FakeServer().handler)
+    transport = httpx.MockTransport(ScriptedServer().handler)
     if flavour == "sync":
         with httpx.Client(transport=transport) as http:
             client = make_client(flavour, http_client=http)
@@ -219,7 +219,7 @@ class ClosingClock(FakeClock):
 
 
 async def test_closed_between_retries(httpx_mock: HTTPXMock, flavour: str) -> None:
-    server = serve(httpx_mock, FakeServer().plan(w.MONITOR_JOB, 503))
+    server = serve(httpx_mock, ScriptedServer().plan(w.MONITOR_JOB, 503))
     clock = ClosingClock()
     client = make_client(flavour, clock=clock)
     clock.client = client
@@ -258,7 +258,7 @@ async def test_a_runtime_error_of_an_open_client_is_not_mistaken_for_a_close(fla
 
 
 async def test_an_open_client_after_a_failed_call_is_not_closed(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.MONITOR_JOB, 500, 500, 500, 500)
     client = make_client(flavour, server.handler)
     with pytest.raises(InternalServerError):

@@ -25,7 +25,7 @@ from amtopcon import _wire as w
 from amtopcon.config import decode_credential, encode_credential, read_connector_config, read_env
 from amtopcon.errors import APIConnectionError, ConfigError, ValidationError
 
-from ._support import FakeClock, FakeServer
+from ._support import FakeClock, ScriptedServer
 
 USER_ENC = "62324e685a47303d"  # the vendor's published example values
 PASSWORD_ENC = "6233426a6232353463484d3d"
@@ -131,19 +131,12 @@ def test_both_spellings_with_and_without_tls(tmp_path: Path, section: str, tls_k
 
 
 def test_the_client_logs_on_with_the_decoded_credentials(tmp_path: Path) -> None:
-    bodies = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith(w.LOGON):
-            bodies.append(json.loads(request.content))
-            return httpx.Response(200, json=w.logon_body("t"))
-        return httpx.Response(200, json={"BatchRequestId": 1, "Status": 2})
-
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    server = ScriptedServer(user="ocadm", password="opconxps")
+    http = httpx.Client(transport=httpx.MockTransport(server.handler))
     client = Client.from_connector_config(connector(tmp_path), http_client=http, max_retries=0)
     assert client.max_retries == 0  # keyword arguments override the file
     client.monitor_job(1)
-    assert bodies == [{"UserName": "ocadm", "Password": "opconxps"}]
+    assert server.bodies(w.LOGON) == [{"UserName": "ocadm", "Password": "opconxps"}]
 
 
 def test_defaults_when_omitted(tmp_path: Path) -> None:
@@ -313,7 +306,7 @@ def heartbeat(client: Client | AsyncClient) -> bool:
 
 def logon_body(cls: type[Client] | type[AsyncClient], **overrides: Any) -> Any:
     """The Logon body a client made by `cls.from_env(**overrides)` sends (to a fake server)."""
-    server = FakeServer()
+    server = ScriptedServer()
     server.password = FULL_ENV["AMTOPCON_PASSWORD"]
     transport = httpx.MockTransport(server.handler)
     if cls is Client:

@@ -24,7 +24,7 @@ from amtopcon.errors import (
     StartOutcomeUnknownError,
 )
 
-from ._support import CALLS, FakeServer, call, close, make_client, status_response
+from ._support import CALLS, ScriptedServer, call, close, make_client, status_response
 
 pytestmark = pytest.mark.anyio
 
@@ -82,7 +82,7 @@ async def test_error_mapping(
     text: str,
     after: float | None,
 ) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     response = status_response(
         status,
         error_code=error_code,
@@ -165,7 +165,7 @@ BAD_BODIES = [
 @pytest.mark.parametrize(("content", "words"), BAD_BODIES)
 @pytest.mark.parametrize("call_key", ["MonitorJob", "GetMessages", "STOP"])
 async def test_a_2xx_of_the_wrong_shape(flavour: str, call_key: str, content: bytes, words: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     method, args, kwargs = CALLS[call_key]
     function = w.JOB_ACTION if call_key == "STOP" else call_key
     server.plan(function, httpx.Response(200, content=content, headers={w.H_REQUEST_ID: "srv-1"}))
@@ -188,7 +188,7 @@ async def test_a_2xx_of_the_wrong_shape(flavour: str, call_key: str, content: by
 
 @pytest.mark.parametrize("content", [b"", HTML, b'{"BatchRequestId": ', b'{"BatchRequestId": "x"}', b"[1]"])
 async def test_an_unreadable_start_answer_is_an_unknown_outcome(flavour: str, content: bytes) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.JOB_ACTION, httpx.Response(200, content=content))
     client = make_client(flavour, server.handler)
     method, args, kwargs = CALLS["START"]
@@ -201,7 +201,7 @@ async def test_an_unreadable_start_answer_is_an_unknown_outcome(flavour: str, co
 
 
 async def test_a_bad_logon_answer_is_an_invalid_response(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.LOGON, httpx.Response(200, json={"AmtLogonToken": ""}))
     client = make_client(flavour, server.handler)
     with pytest.raises(InvalidResponseError) as info:
@@ -235,7 +235,7 @@ HEARTBEAT_ANSWERS: dict[str, Any] = {
 
 @pytest.mark.parametrize("answer", list(HEARTBEAT_ANSWERS))
 async def test_heartbeat_is_false_for_anything_else(flavour: str, answer: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.HEARTBEAT, HEARTBEAT_ANSWERS[answer])
     client = make_client(flavour, server.handler, max_retries=0)
     assert await call(client, "heartbeat") is False

@@ -15,6 +15,7 @@ from amtopcon import _wire as w
 from amtopcon._wire import names as wire_names
 from amtopcon.config import encode_credential, read_connector_config
 from amtopcon.errors import AuthenticationError, ConfigError, InternalServerError, NotFoundError, ValidationError
+from tests._fake import ScriptedServer
 
 BASE = "https://amt.test/AmtOpConService/"
 PASSWORD = "s3cret-pw"
@@ -119,9 +120,8 @@ def _all_text(exc: BaseException) -> str:
 
 
 def test_a_refused_logon_keeps_no_password_on_its_response() -> None:
-    client = _client(
-        httpx.MockTransport(lambda r: httpx.Response(401, json=w.error_body("AUTHENTICATION_FAILED", "no")))
-    )
+    server = ScriptedServer(password="another-password")  # the Logon is refused: 401 AUTHENTICATION_FAILED
+    client = _client(httpx.MockTransport(server.handler))
     with pytest.raises(AuthenticationError) as info:
         client.monitor_job(2112)
     assert info.value.response is not None
@@ -130,14 +130,11 @@ def test_a_refused_logon_keeps_no_password_on_its_response() -> None:
 
 
 def test_a_failed_call_keeps_no_token_on_its_response() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith(w.LOGON):
-            return httpx.Response(200, json=w.logon_body(TOKEN))
-        return httpx.Response(
-            500, json=w.error_body("INTERNAL_ERROR", "boom"), headers={"Content-Encoding": "identity"}
-        )
-
-    client = _client(httpx.MockTransport(handler)).with_options(max_retries=0)
+    server = ScriptedServer(password=PASSWORD, token=TOKEN, fixed_token=True).plan(
+        w.MONITOR_JOB,
+        httpx.Response(500, json=w.error_body("INTERNAL_ERROR", "boom"), headers={"Content-Encoding": "identity"}),
+    )
+    client = _client(httpx.MockTransport(server.handler)).with_options(max_retries=0)
     with pytest.raises(InternalServerError) as info:
         client.monitor_job(2112)
     response = info.value.response

@@ -1,7 +1,9 @@
 """Job handles against a scripted fake server on a virtual clock: both twins, every point of issue 4.
 
 Each test runs twice, once through `JobHandle` (sync client) and once through
-`AsyncJobHandle` (async client), via the drivers of `test_jobs_support`.
+`AsyncJobHandle` (async client), via the drivers of `test_jobs_support`. The decisions of
+a wait or a follow alone (schedule, on_status, outages, Retry-After, the deadline, pages)
+are table rows in tests/core/test_watch_table.py; here, what only the loops show.
 """
 
 from __future__ import annotations
@@ -15,18 +17,16 @@ import pytest
 
 from amtopcon import CompletionCode, JobResult, JobStatus, PollPolicy, _wire
 from amtopcon.errors import (
-    APIConnectionError,
     InternalServerError,
     InvalidResponseError,
     JobFailedError,
-    NotFoundError,
-    RateLimitError,
     ValidationError,
     WaitTimeoutError,
 )
 from amtopcon.jobs import AsyncJobHandle, JobHandle
 from amtopcon.models import Message, TaskValue
-from tests.unit.test_jobs_support import EXACT, PASSWORD, TOKEN, AsyncDriver, FakeAMT, SyncDriver
+from tests._fake import ScriptedServer
+from tests.unit.test_jobs_support import EXACT, PASSWORD, TOKEN, AsyncDriver, SyncDriver, amt
 
 pytestmark = pytest.mark.anyio
 
@@ -34,12 +34,12 @@ HOUR = 3600.0
 
 
 @pytest.fixture
-def fake() -> FakeAMT:
-    return FakeAMT()
+def fake() -> ScriptedServer:
+    return amt()
 
 
 @pytest.fixture(params=["sync", "async"])
-def make(request: pytest.FixtureRequest, fake: FakeAMT) -> Any:
+def make(request: pytest.FixtureRequest, fake: ScriptedServer) -> Any:
     """`make(**client_kwargs)` -> a driver of the twin under test."""
     cls = SyncDriver if request.param == "sync" else AsyncDriver
 
@@ -50,14 +50,14 @@ def make(request: pytest.FixtureRequest, fake: FakeAMT) -> Any:
     return factory
 
 
-def monitor_times(fake: FakeAMT) -> list[float]:
+def monitor_times(fake: ScriptedServer) -> list[float]:
     return [c.at for c in fake.calls_of(_wire.MONITOR_JOB)]
 
 
 # --------------------------------------------------------------------------- start, job, run
 
 
-async def test_start_sends_every_option_and_returns_a_handle(make: Any, fake: FakeAMT) -> None:
+async def test_start_sends_every_option_and_returns_a_handle(make: Any, fake: ScriptedServer) -> None:
     d = make()
     task_id = "8d3c7a4e-0f5e-4a53-9a43-1b2f1f0c9e11"
     h = await d.start(
@@ -91,10 +91,10 @@ async def test_start_sends_every_option_and_returns_a_handle(make: Any, fake: Fa
         _wire.F_TASK_VALUES: [{_wire.F_NAME: "PRIORITY", _wire.F_VALUE: "5"}],
     }
     # Nothing else was called: the START answer is enough to hold the job.
-    assert {c.function for c in fake.calls} == {_wire.LOGON, _wire.JOB_ACTION}
+    assert {c.function for c in fake.log} == {_wire.LOGON, _wire.JOB_ACTION}
 
 
-async def test_start_defaults_and_task_value_sequence(make: Any, fake: FakeAMT) -> None:
+async def test_start_defaults_and_task_value_sequence(make: Any, fake: ScriptedServer) -> None:
     d = make()
     await d.start("DEMO2", "REPORTTEST01", task_values=[TaskValue("A", "1")])
     body = fake.actions("START")[0].body
@@ -103,19 +103,19 @@ async def test_start_defaults_and_task_value_sequence(make: Any, fake: FakeAMT) 
     assert body[_wire.F_TASK_VALUES] == [{_wire.F_NAME: "A", _wire.F_VALUE: "1"}]
 
 
-async def test_start_validates_before_sending(make: Any, fake: FakeAMT) -> None:
+async def test_start_validates_before_sending(make: Any, fake: ScriptedServer) -> None:
     d = make()
     with pytest.raises(ValidationError) as err:
         await d.start("DEMO2", None)
     assert err.value.field == "job"
-    assert fake.calls == []
+    assert fake.log == []
 
 
-async def test_job_reattaches_with_no_call(make: Any, fake: FakeAMT) -> None:
+async def test_job_reattaches_with_no_call(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = d.job(2112, after=7)
     assert (h.batch_request_id, h.last_sequence, h.last_status) == (2112, 7, None)
-    assert fake.calls == []
+    assert fake.log == []
     assert d.job("2113").batch_request_id == 2113  # a string of digits, as the wire accepts
     for bad in (0, -1, "x", True):
         with pytest.raises(ValidationError):
@@ -125,7 +125,7 @@ async def test_job_reattaches_with_no_call(make: Any, fake: FakeAMT) -> None:
     assert err.value.field == "after"
 
 
-async def test_reattached_handle_waits_and_follows_on_where_it_stopped(make: Any, fake: FakeAMT) -> None:
+async def test_reattached_handle_waits_and_follows_on_where_it_stopped(make: Any, fake: ScriptedServer) -> None:
     d = make()
     brid = (await d.start("DEMO2", "REPORTTEST01")).batch_request_id
     again = d.job(brid, after=1)
@@ -135,7 +135,7 @@ async def test_reattached_handle_waits_and_follows_on_where_it_stopped(make: Any
     assert result.code is CompletionCode.DONE and len(result.messages) == 3
 
 
-async def test_run_is_start_plus_wait_with_no_deadline(make: Any, fake: FakeAMT) -> None:
+async def test_run_is_start_plus_wait_with_no_deadline(make: Any, fake: ScriptedServer) -> None:
     fake.script("NIGHTLY", [(0, 1), (5, 2), (2 * HOUR, 4)], [(6, "begin"), (2 * HOUR, "end")])
     d = make(poll=PollPolicy())  # the default policy, jitter included
     seen: list[JobStatus] = []
@@ -151,7 +151,7 @@ async def test_run_is_start_plus_wait_with_no_deadline(make: Any, fake: FakeAMT)
 # --------------------------------------------------------------------------- wait
 
 
-async def test_wait_returns_the_result_with_every_message(make: Any, fake: FakeAMT) -> None:
+async def test_wait_returns_the_result_with_every_message(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     result = await d.call(h, "wait")
@@ -171,29 +171,19 @@ async def test_wait_returns_the_result_with_every_message(make: Any, fake: FakeA
     assert len(fake.calls_of(_wire.GET_MESSAGES)) == 1
 
 
-async def test_wait_polls_on_the_policy_and_the_clients_clock(make: Any, fake: FakeAMT) -> None:
-    fake.script("LONG", [(0, 2), (60, 4)])
-    d = make()
-    await d.call(await d.start("DEMO2", "LONG"), "wait")
-    # initial 1, then 1, 1.5, 2.25, 3.375, then capped at 5.
-    assert monitor_times(fake)[:8] == [1.0, 2.0, 3.5, 5.75, 9.125, 14.125, 19.125, 24.125]
-    assert monitor_times(fake)[-1] == 64.125  # the first check after the end
-    assert fake.clock.now() == 64.125  # no sleep beyond what the policy asked
-
-
-async def test_wait_uses_the_clients_policy_unless_one_is_given(make: Any, fake: FakeAMT) -> None:
+async def test_wait_uses_the_clients_policy_unless_one_is_given(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (60, 4)])
     d = make(poll=PollPolicy.fixed(10, 5))
     h = await d.start("DEMO2", "LONG")
     await d.call(h, "wait")
     assert monitor_times(fake)[:3] == [10, 15, 20]
-    fake.calls.clear()
+    fake.log.clear()
     start = fake.clock.now()
     await d.call(d.job(h.batch_request_id), "wait", poll=PollPolicy.fixed(2, 3))
     assert [t - start for t in monitor_times(fake)] == [2]
 
 
-async def test_a_handle_known_to_have_ended_checks_at_once(make: Any, fake: FakeAMT) -> None:
+async def test_a_handle_known_to_have_ended_checks_at_once(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     await d.call(h, "wait")
@@ -203,7 +193,7 @@ async def test_a_handle_known_to_have_ended_checks_at_once(make: Any, fake: Fake
     assert again.code is CompletionCode.DONE and len(again.messages) == 3
 
 
-async def test_wait_timeout_raises_with_last_status_and_handle(make: Any, fake: FakeAMT) -> None:
+async def test_wait_timeout_raises_with_last_status_and_handle(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 1), (3, 2), (600, 4)])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -222,7 +212,7 @@ async def test_wait_timeout_raises_with_last_status_and_handle(make: Any, fake: 
     assert result.code is CompletionCode.DONE
 
 
-async def test_wait_timeout_zero_checks_once(make: Any, fake: FakeAMT) -> None:
+async def test_wait_timeout_zero_checks_once(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     with pytest.raises(WaitTimeoutError):
@@ -232,32 +222,8 @@ async def test_wait_timeout_zero_checks_once(make: Any, fake: FakeAMT) -> None:
     assert (await d.call(h, "wait", timeout=0)).succeeded
 
 
-async def test_wait_rejects_bad_arguments(make: Any, fake: FakeAMT) -> None:
-    d = make()
-    h = d.job(2112)
-    for bad in (-1, "10", float("nan"), True):
-        with pytest.raises(ValidationError) as err:
-            await d.call(h, "wait", timeout=bad)
-        assert err.value.field == "timeout"
-    with pytest.raises(ValidationError) as err:
-        await d.call(h, "wait", poll=5)
-    assert err.value.field == "poll"
-    assert fake.calls == []
-
-
-async def test_on_status_first_and_each_change_of_code(make: Any, fake: FakeAMT) -> None:
-    fake.script("STEPS", [(0, 1), (5, 20), (9, 2), (30, 2), (40, 4)])
-    d = make()
-    seen: list[CompletionCode] = []
-    h = await d.start("DEMO2", "STEPS")
-    await d.call(h, "wait", on_status=lambda s: seen.append(s.code))
-    C = CompletionCode
-    assert seen == [C.QUEUED, C.WAIT_FOR_QUEUE, C.RUNNING, C.DONE]
-    assert len(monitor_times(fake)) > len(seen)  # unchanged statuses were not reported
-
-
 async def test_on_status_errors_are_logged_and_the_wait_goes_on(
-    make: Any, fake: FakeAMT, caplog: pytest.LogCaptureFixture
+    make: Any, fake: ScriptedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     d = make()
     calls: list[int] = []
@@ -275,7 +241,7 @@ async def test_on_status_errors_are_logged_and_the_wait_goes_on(
     assert len(logged) == 2 and logged[0].exc_info is not None
 
 
-async def test_wait_never_raises_for_the_jobs_own_code(make: Any, fake: FakeAMT) -> None:
+async def test_wait_never_raises_for_the_jobs_own_code(make: Any, fake: ScriptedServer) -> None:
     fake.script("BROKEN", [(0, 2), (4, 11)], [(1, "reading input")])
     fake.descriptions["BROKEN"] = "File not found"
     d = make()
@@ -287,20 +253,11 @@ async def test_wait_never_raises_for_the_jobs_own_code(make: Any, fake: FakeAMT)
     assert err.value.result is result
 
 
-async def test_unknown_codes_keep_the_wait_going(make: Any, fake: FakeAMT) -> None:
-    fake.script("ODD", [(0, 17), (10, 25), (20, 4)])
-    d = make()
-    seen: list[int] = []
-    result = await d.call(await d.start("DEMO2", "ODD"), "wait", on_status=lambda s: seen.append(int(s.code)))
-    assert result.code is CompletionCode.DONE
-    assert seen == [17, 25, 4]
-
-
 @pytest.mark.parametrize(
     ("status", "exc"), [(503, None), (500, None), (None, httpx.ConnectError), (None, httpx.ReadTimeout)]
 )
 async def test_an_outage_shorter_than_max_outage_does_not_end_the_wait(
-    make: Any, fake: FakeAMT, status: int | None, exc: Any
+    make: Any, fake: ScriptedServer, status: int | None, exc: Any
 ) -> None:
     d = make(max_retries=0)
     h = await d.start("DEMO2", "REPORTTEST01")
@@ -310,33 +267,15 @@ async def test_an_outage_shorter_than_max_outage_does_not_end_the_wait(
     assert result.succeeded and len(result.messages) == 3
 
 
-async def test_client_retries_come_first(make: Any, fake: FakeAMT) -> None:
+async def test_client_retries_come_first(make: Any, fake: ScriptedServer) -> None:
     d = make()  # max_retries=3: the client absorbs short blips on its own
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.fail(_wire.MONITOR_JOB, 503, times=2)
     assert (await d.call(h, "wait")).succeeded
 
 
-@pytest.mark.parametrize(
-    ("status", "exc", "error"),
-    [(503, None, InternalServerError), (None, httpx.ConnectError, APIConnectionError)],
-)
-async def test_an_outage_longer_than_max_outage_raises_the_last_error(
-    make: Any, fake: FakeAMT, status: int | None, exc: Any, error: type[Exception]
-) -> None:
-    fake.script("LONG", [(0, 2), (HOUR, 4)])
-    d = make(max_retries=0, poll=PollPolicy(jitter=0, max_outage=60))
-    h = await d.start("DEMO2", "LONG")
-    fake.fail(_wire.MONITOR_JOB, status, exc=exc, times=10_000)
-    with pytest.raises(error):
-        await d.call(h, "wait")
-    failures = monitor_times(fake)
-    assert failures[-1] - failures[0] >= 60
-    assert failures[-1] - failures[0] < 60 + 5 + 0.001  # no later than the first check past max_outage
-
-
 async def test_an_outage_is_measured_from_the_start_of_the_first_failing_call(
-    make: Any, fake: FakeAMT, caplog: pytest.LogCaptureFixture
+    make: Any, fake: ScriptedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Each MonitorJob call retries a 503 three times, 20 s apart (Retry-After): it fails
     # 60 s after it began. With max_outage=100 the second failing call (ending 140 s after
@@ -357,36 +296,7 @@ async def test_an_outage_is_measured_from_the_start_of_the_first_failing_call(
     assert len(warnings) == 1 and "outage for 60.0s of at most 100s" in warnings[0]
 
 
-async def test_max_outage_zero_raises_the_first_failure(make: Any, fake: FakeAMT) -> None:
-    d = make(max_retries=0, poll=PollPolicy(jitter=0, max_outage=0))
-    h = await d.start("DEMO2", "REPORTTEST01")
-    fake.fail(_wire.MONITOR_JOB, 502)
-    with pytest.raises(InternalServerError):
-        await d.call(h, "wait")
-    assert len(monitor_times(fake)) == 1
-
-
-async def test_other_errors_end_the_wait_at_once(make: Any, fake: FakeAMT) -> None:
-    d = make()
-    with pytest.raises(NotFoundError) as err:
-        await d.call(d.job(999), "wait")
-    assert err.value.error_code == _wire.E_BATCH_REQUEST_NOT_FOUND
-    assert len(monitor_times(fake)) == 1
-
-
-async def test_retry_after_moves_the_next_check(make: Any, fake: FakeAMT) -> None:
-    fake.script("LONG", [(0, 2), (200, 4)])
-    d = make(max_retries=0)
-    h = await d.start("DEMO2", "LONG")
-    fake.fail(_wire.MONITOR_JOB, 429, retry_after="30")
-    fake.fail(_wire.MONITOR_JOB, 503, retry_after="45")
-    result = await d.call(h, "wait")
-    assert result.succeeded
-    t = monitor_times(fake)
-    assert t[1] - t[0] == 30 and t[2] - t[1] == 45
-
-
-async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(make: Any, fake: FakeAMT) -> None:
+async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(make: Any, fake: ScriptedServer) -> None:
     # The client does not wait out a Retry-After above 60 s: it raises at once, and the
     # handle moves its next check instead of ending the wait, by at most the contract's
     # 60 s cap (issue 15: a Retry-After is capped everywhere).
@@ -398,28 +308,10 @@ async def test_a_long_retry_after_from_the_client_is_waited_out_by_the_handle(ma
     assert t[1] - t[0] == 60
 
 
-async def test_rate_limiting_past_max_outage_raises(make: Any, fake: FakeAMT) -> None:
-    d = make(max_retries=0, poll=PollPolicy(jitter=0, max_outage=100))
-    h = await d.start("DEMO2", "REPORTTEST01")
-    fake.fail(_wire.MONITOR_JOB, 429, retry_after="40", times=100)
-    with pytest.raises(RateLimitError):
-        await d.call(h, "wait")
-    assert len(monitor_times(fake)) == 4  # at 0, 40, 80, 120 (s after the first failure)
-
-
-async def test_deadline_during_an_outage_is_a_timeout_caused_by_the_outage(make: Any, fake: FakeAMT) -> None:
-    d = make(max_retries=0)
-    h = await d.start("DEMO2", "REPORTTEST01")
-    fake.fail(_wire.MONITOR_JOB, 503, times=100)
-    with pytest.raises(WaitTimeoutError) as err:
-        await d.call(h, "wait", timeout=20)
-    assert isinstance(err.value.__cause__, InternalServerError)
-
-
 # --------------------------------------------------------------------------- status, messages, follow
 
 
-async def test_status_is_one_call(make: Any, fake: FakeAMT) -> None:
+async def test_status_is_one_call(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.clock.advance(5)  # type: ignore[attr-defined]
@@ -428,7 +320,7 @@ async def test_status_is_one_call(make: Any, fake: FakeAMT) -> None:
     assert len(monitor_times(fake)) == 1
 
 
-async def test_messages_reads_every_page(make: Any, fake: FakeAMT) -> None:
+async def test_messages_reads_every_page(make: Any, fake: ScriptedServer) -> None:
     fake.page_size = 2
     fake.script("CHATTY", [(0, 2), (10, 4)], [(1, f"line {i}") for i in range(1, 8)])
     d = make()
@@ -443,7 +335,7 @@ async def test_messages_reads_every_page(make: Any, fake: FakeAMT) -> None:
     assert h.last_sequence == 0  # a plain read does not move the follow cursor
 
 
-async def test_wait_reads_every_page_of_a_long_log(make: Any, fake: FakeAMT) -> None:
+async def test_wait_reads_every_page_of_a_long_log(make: Any, fake: ScriptedServer) -> None:
     fake.page_size = 100
     fake.script("CHATTY", [(0, 2), (10, 4)], [(i / 1000, f"m{i}") for i in range(1, 251)])
     d = make()
@@ -451,7 +343,7 @@ async def test_wait_reads_every_page_of_a_long_log(make: Any, fake: FakeAMT) -> 
     assert [m.sequence for m in result.messages] == list(range(1, 251))
 
 
-async def test_follow_yields_each_message_once_while_running_then_the_rest(make: Any, fake: FakeAMT) -> None:
+async def test_follow_yields_each_message_once_while_running_then_the_rest(make: Any, fake: ScriptedServer) -> None:
     texts = [(float(t), f"at {t}") for t in (0.5, 1.5, 1.7, 4, 8, 8, 20, 25)]
     fake.script("TICKER", [(0, 2), (25, 4)], texts)
     d = make()
@@ -470,7 +362,7 @@ async def test_follow_yields_each_message_once_while_running_then_the_rest(make:
     assert h.ended
 
 
-async def test_follow_moves_last_sequence_as_it_yields_and_resumes(make: Any, fake: FakeAMT) -> None:
+async def test_follow_moves_last_sequence_as_it_yields_and_resumes(make: Any, fake: ScriptedServer) -> None:
     fake.script("TICKER", [(0, 2), (10, 4)], [(1, f"m{i}") for i in range(1, 6)])
     d = make()
     h = await d.start("DEMO2", "TICKER")
@@ -480,7 +372,7 @@ async def test_follow_moves_last_sequence_as_it_yields_and_resumes(make: Any, fa
     assert [m.sequence for m in rest] == [3, 4, 5]
 
 
-async def test_follow_of_an_ended_job_yields_the_rest_and_stops(make: Any, fake: FakeAMT) -> None:
+async def test_follow_of_an_ended_job_yields_the_rest_and_stops(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.clock.advance(HOUR)  # type: ignore[attr-defined]
@@ -488,7 +380,7 @@ async def test_follow_of_an_ended_job_yields_the_rest_and_stops(make: Any, fake:
     assert await d.follow(h) == []  # nothing new: it stops
 
 
-async def test_follow_timeout(make: Any, fake: FakeAMT) -> None:
+async def test_follow_timeout(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)], [(1, "a"), (2, "b")])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -498,7 +390,7 @@ async def test_follow_timeout(make: Any, fake: FakeAMT) -> None:
     assert h.last_sequence == 2  # what was yielded before the deadline counts
 
 
-async def test_follow_through_an_outage_still_yields_each_message_once(make: Any, fake: FakeAMT) -> None:
+async def test_follow_through_an_outage_still_yields_each_message_once(make: Any, fake: ScriptedServer) -> None:
     fake.page_size = 3
     fake.script("TICKER", [(0, 2), (60, 4)], [(i, f"m{i}") for i in range(1, 41)])
     d = make(max_retries=0)
@@ -512,7 +404,7 @@ async def test_follow_through_an_outage_still_yields_each_message_once(make: Any
     assert [m.sequence for m in seen] == list(range(1, 41))
 
 
-async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: FakeAMT) -> None:
+async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     fake.clock.advance(HOUR)  # type: ignore[attr-defined]
@@ -521,7 +413,7 @@ async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: FakeA
         [Message(s, text=f"m{s}") for s in (1, 2, 2, 1, 3)],
         False,
     )
-    fake.faults[_wire.GET_MESSAGES].append(lambda request: httpx.Response(200, json=page))
+    fake.plan(_wire.GET_MESSAGES, lambda request: httpx.Response(200, json=page))
     # A page repeating a sequence breaks the contract: a typed error (issue 15), not a silent drop.
     with pytest.raises(InvalidResponseError, match="appears twice"):
         await d.follow(h)
@@ -530,7 +422,7 @@ async def test_follow_drops_messages_a_server_sends_twice(make: Any, fake: FakeA
 # --------------------------------------------------------------------------- stop, kill, context manager
 
 
-async def test_stop_a_queued_job_deletes_it_from_the_queue(make: Any, fake: FakeAMT) -> None:
+async def test_stop_a_queued_job_deletes_it_from_the_queue(make: Any, fake: ScriptedServer) -> None:
     fake.script("LATER", [(0, 1), (600, 2), (700, 4)])
     d = make()
     h = await d.start("DEMO2", "LATER")
@@ -539,7 +431,7 @@ async def test_stop_a_queued_job_deletes_it_from_the_queue(make: Any, fake: Fake
     assert (await d.call(h, "wait")).code is CompletionCode.DEL_QUEUE
 
 
-async def test_kill_a_running_job(make: Any, fake: FakeAMT) -> None:
+async def test_kill_a_running_job(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)], [(1, "working")])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -550,7 +442,7 @@ async def test_kill_a_running_job(make: Any, fake: FakeAMT) -> None:
     assert result.code is CompletionCode.KILLED and [m.text for m in result.messages] == ["working"]
 
 
-async def test_stop_or_kill_of_an_ended_job_is_false(make: Any, fake: FakeAMT) -> None:
+async def test_stop_or_kill_of_an_ended_job_is_false(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     await d.call(h, "wait")
@@ -559,7 +451,7 @@ async def test_stop_or_kill_of_an_ended_job_is_false(make: Any, fake: FakeAMT) -
     assert h.last_status.code is CompletionCode.DONE
 
 
-async def test_leaving_the_block_by_an_exception_kills_a_running_job(make: Any, fake: FakeAMT) -> None:
+async def test_leaving_the_block_by_an_exception_kills_a_running_job(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -569,7 +461,7 @@ async def test_leaving_the_block_by_an_exception_kills_a_running_job(make: Any, 
     assert h.last_status.code is CompletionCode.KILLED
 
 
-async def test_keyboard_interrupt_in_the_block_kills_too(make: Any, fake: FakeAMT) -> None:
+async def test_keyboard_interrupt_in_the_block_kills_too(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)])
     d = make()
     h = await d.start("DEMO2", "LONG")
@@ -578,14 +470,14 @@ async def test_keyboard_interrupt_in_the_block_kills_too(make: Any, fake: FakeAM
     assert len(fake.actions("KILL")) == 1
 
 
-async def test_normal_exit_does_nothing(make: Any, fake: FakeAMT) -> None:
+async def test_normal_exit_does_nothing(make: Any, fake: ScriptedServer) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)])
     d = make()
     await d.leave_normally(await d.start("DEMO2", "LONG"))
     assert fake.actions("KILL") == [] and fake.actions("STOP") == []
 
 
-async def test_an_exception_after_the_job_ended_kills_nothing(make: Any, fake: FakeAMT) -> None:
+async def test_an_exception_after_the_job_ended_kills_nothing(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     await d.call(h, "wait")
@@ -596,7 +488,7 @@ async def test_an_exception_after_the_job_ended_kills_nothing(make: Any, fake: F
 
 @pytest.mark.parametrize(("status", "exc"), [(500, None), (None, httpx.ConnectError)])
 async def test_a_failed_kill_is_logged_and_the_original_exception_propagates(
-    make: Any, fake: FakeAMT, caplog: pytest.LogCaptureFixture, status: int | None, exc: Any
+    make: Any, fake: ScriptedServer, caplog: pytest.LogCaptureFixture, status: int | None, exc: Any
 ) -> None:
     fake.script("LONG", [(0, 2), (HOUR, 4)])
     d = make(max_retries=0)
@@ -610,7 +502,7 @@ async def test_a_failed_kill_is_logged_and_the_original_exception_propagates(
 # --------------------------------------------------------------------------- the handle itself
 
 
-async def test_handle_is_small_readable_and_keeps_secrets(make: Any, fake: FakeAMT) -> None:
+async def test_handle_is_small_readable_and_keeps_secrets(make: Any, fake: ScriptedServer) -> None:
     d = make()
     h = await d.start("DEMO2", "REPORTTEST01")
     assert not hasattr(h, "__dict__")
@@ -632,14 +524,14 @@ async def test_handle_is_small_readable_and_keeps_secrets(make: Any, fake: FakeA
     assert h.client is d.client
 
 
-async def test_clients_job_methods_are_the_right_shape(fake: FakeAMT) -> None:
+async def test_clients_job_methods_are_the_right_shape(fake: ScriptedServer) -> None:
     ac = fake.async_client()
     handle = ac.job(42)  # a plain method on the async client too
     assert isinstance(handle, AsyncJobHandle)
     assert isinstance(fake.client().job(42), JobHandle)
 
 
-async def test_async_on_status_may_be_a_coroutine_function(fake: FakeAMT) -> None:
+async def test_async_on_status_may_be_a_coroutine_function(fake: ScriptedServer) -> None:
     d = AsyncDriver(fake, poll=EXACT)
     seen: list[CompletionCode] = []
 
@@ -650,7 +542,7 @@ async def test_async_on_status_may_be_a_coroutine_function(fake: FakeAMT) -> Non
     assert result.succeeded and seen == [CompletionCode.RUNNING, CompletionCode.DONE]
 
 
-async def test_the_result_of_a_wait_travels_and_shows(make: Any, fake: FakeAMT) -> None:
+async def test_the_result_of_a_wait_travels_and_shows(make: Any, fake: ScriptedServer) -> None:
     d = make()
     result = await d.call(await d.start("DEMO2", "REPORTTEST01"), "wait")
     assert JobResult.from_dict(result.to_dict()) == result

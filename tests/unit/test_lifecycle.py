@@ -11,7 +11,7 @@ from pytest_httpx import HTTPXMock
 
 from amtopcon import AsyncClient, Client
 
-from ._support import BASE, FakeServer, call, close, function_of, make_client
+from ._support import BASE, ScriptedServer, call, close, function_of, make_client
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,7 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return made
 
 
-def injected(flavour: str, server: FakeServer) -> Any:
+def injected(flavour: str, server: ScriptedServer) -> Any:
     transport = httpx.MockTransport(server.handler)
     return httpx.Client(transport=transport) if flavour == "sync" else httpx.AsyncClient(transport=transport)
 
@@ -38,7 +38,7 @@ def injected(flavour: str, server: FakeServer) -> Any:
 async def test_with_options_shares_the_pool_and_the_token(
     httpx_mock: HTTPXMock, flavour: str, pools: list[Any]
 ) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     httpx_mock.add_callback(server.handler, is_reusable=True)
     client = make_client(flavour)  # it opens (and owns) its pool
     (pool,) = pools
@@ -65,7 +65,7 @@ async def test_with_options_shares_the_pool_and_the_token(
 
 
 async def test_other_credentials_log_on_for_themselves(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler)
     await call(client, "monitor_job", 1)
     other = client.with_options(username="someone")
@@ -76,7 +76,7 @@ async def test_other_credentials_log_on_for_themselves(flavour: str) -> None:
 
 
 async def test_an_injected_http_client_is_not_closed(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     http = injected(flavour, server)
     client = make_client(flavour, http_client=http)
     await call(client, "heartbeat")
@@ -116,7 +116,7 @@ def test_closing_twice_is_harmless() -> None:
 
 
 async def test_a_copy_of_a_client_with_an_injected_pool_does_not_close_it(flavour: str, pools: list[Any]) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     http = injected(flavour, server)
     client = make_client(flavour, http_client=http)
     copy = client.with_options(max_retries=1)

@@ -21,7 +21,7 @@ from amtopcon._core import settings
 from amtopcon.config import encode_credential, read_connector_config, read_env
 from amtopcon.errors import AmtOpConError
 
-from ._support import PASSWORD, TOKEN, USER, FakeClock, FakeServer, call, close, make_client
+from ._support import PASSWORD, TOKEN, USER, FakeClock, ScriptedServer, call, close, make_client
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +46,7 @@ def describe(err: BaseException) -> list[str]:
     return texts
 
 
-async def run_calls(flavour: str, server: FakeServer, clock: FakeClock) -> list[str]:
+async def run_calls(flavour: str, server: ScriptedServer, clock: FakeClock) -> list[str]:
     """A succeeding and a failing call of every kind; returns what a user could print."""
     texts: list[str] = []
     client = make_client(flavour, server.handler, clock=clock, max_retries=1)
@@ -91,7 +91,7 @@ async def run_calls(flavour: str, server: FakeServer, clock: FakeClock) -> list[
 async def test_secrets_never_show(flavour: str, caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="amtopcon")
-    server = FakeServer()
+    server = ScriptedServer()
     texts = await run_calls(flavour, server, FakeClock())
     assert server.logons == 2  # both calls really logged on: the token existed
     texts.append(caplog.text)
@@ -114,7 +114,7 @@ async def test_secrets_never_show(flavour: str, caplog: pytest.LogCaptureFixture
 async def test_one_debug_line_per_attempt(flavour: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="amtopcon")
     clock = FakeClock()
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.MONITOR_JOB, 503, httpx.ConnectError)
     client = make_client(flavour, server.handler, clock=clock)
     await call(client, "monitor_job", 2112)
@@ -140,7 +140,7 @@ async def test_one_debug_line_per_attempt(flavour: str, caplog: pytest.LogCaptur
 
 async def test_the_server_request_id_is_logged_when_sent(flavour: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="amtopcon")
-    server = FakeServer()
+    server = ScriptedServer()
     server.plan(w.HEARTBEAT, httpx.Response(200, json={"Status": "OK"}, headers={w.H_REQUEST_ID: "srv-42"}))
     client = make_client(flavour, server.handler)
     await call(client, "heartbeat")
@@ -157,7 +157,7 @@ def test_amtopcon_log_debug_turns_on_the_logger(
     monkeypatch.setenv("AMTOPCON_LOG", "debug")
     monkeypatch.setattr(_logging, "_logging_configured", False)
     try:
-        server = FakeServer()
+        server = ScriptedServer()
         client = make_client("sync", server.handler)
         assert logger.level == logging.DEBUG
         client.monitor_job(2112)
@@ -190,7 +190,7 @@ def test_without_amtopcon_log_nothing_is_configured(monkeypatch: pytest.MonkeyPa
 
 def test_no_secret_in_sys_modules_state_after_a_failure() -> None:
     """The password is only held by the client (hidden), never by module-level state."""
-    client = make_client("sync", FakeServer().handler)
+    client = make_client("sync", ScriptedServer().handler)
     client.monitor_job(1)
     for module in (
         "amtopcon._core.settings",

@@ -19,12 +19,12 @@ from amtopcon import PollPolicy, RawResponse
 from amtopcon import _wire as w
 from amtopcon.models import CompletionCode, JobResult, JobStatus, TaskValue
 from amtopcon.testing import Emulator
-from tests.unit._support import PASSWORD, TOKEN, FakeClock, FakeServer, call, close, make_client, status_response
+from tests.unit._support import PASSWORD, TOKEN, FakeClock, ScriptedServer, call, close, make_client, status_response
 
 pytestmark = pytest.mark.anyio
 
 
-def _read_timeouts(server: FakeServer, function: str) -> list[float]:
+def _read_timeouts(server: ScriptedServer, function: str) -> list[float]:
     return [r.extensions["timeout"]["read"] for r in server.calls(function)]
 
 
@@ -44,7 +44,7 @@ PER_CALL = [
 async def test_every_call_that_sends_takes_a_timeout_that_bounds_its_attempts(
     flavour: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], function: str
 ) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler)
     await call(client, method, *args, timeout=3, **kwargs)
     assert _read_timeouts(server, function) == [3.0]  # not the client's 30 s per attempt
@@ -54,7 +54,7 @@ async def test_every_call_that_sends_takes_a_timeout_that_bounds_its_attempts(
 
 async def test_a_per_call_timeout_ends_the_retries_that_would_pass_it(flavour: str) -> None:
     busy = status_response(503, error_code=w.E_SERVER_BUSY, retry_after="2")
-    server = FakeServer().plan(w.MONITOR_JOB, busy, busy)
+    server = ScriptedServer().plan(w.MONITOR_JOB, busy, busy)
     clock = FakeClock()
     client = make_client(flavour, server.handler, clock=clock)
     with pytest.raises(E.InternalServerError) as info:
@@ -68,7 +68,7 @@ async def test_a_per_call_timeout_ends_the_retries_that_would_pass_it(flavour: s
 
 
 async def test_the_handles_and_run_take_the_same_timeout(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     server.status_code = CompletionCode.DONE
     client = make_client(flavour, server.handler)
     handle = client.job(2112)
@@ -84,7 +84,7 @@ async def test_the_handles_and_run_take_the_same_timeout(flavour: str) -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, "3", True, math.nan])
 async def test_an_unusable_timeout_is_a_validation_error_and_nothing_is_sent(flavour: str, bad: object) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler)
     for method, args in (("monitor_job", (2112,)), ("heartbeat", ()), ("get_messages", (2112,))):
         with pytest.raises(E.ValidationError) as info:
@@ -98,7 +98,7 @@ async def test_an_unusable_timeout_is_a_validation_error_and_nothing_is_sent(fla
 
 
 async def test_task_values_take_pairs_task_values_and_mappings_alike(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler)
     for values in ([("A", "1"), ("B", "2")], [TaskValue("A", "1"), ("B", "2")], {"A": "1", "B": "2"}):
         await call(client, "start", "DEMO2", "J", task_values=values)
@@ -111,7 +111,7 @@ async def test_task_values_take_pairs_task_values_and_mappings_alike(flavour: st
 
 
 async def test_a_misspelt_start_option_still_fails_at_run_time(flavour: str) -> None:
-    client = make_client(flavour, FakeServer().handler)
+    client = make_client(flavour, ScriptedServer().handler)
     with pytest.raises(E.ValidationError) as info:
         await call(client, "job_action", "START", application="DEMO2", job="J", paramters=["A=1"])
     assert info.value.field == "paramters"
@@ -122,7 +122,7 @@ async def test_a_misspelt_start_option_still_fails_at_run_time(flavour: str) -> 
 
 
 async def test_hooks_see_every_attempt_redacted(flavour: str) -> None:
-    server = FakeServer().plan(w.MONITOR_JOB, 503)
+    server = ScriptedServer().plan(w.MONITOR_JOB, 503)
     seen: list[httpx.Request | httpx.Response] = []
     hooks: dict[str, list[Any]] = {"request": [seen.append], "response": [seen.append]}
     if flavour == "async":
@@ -161,7 +161,7 @@ async def test_a_hook_that_raises_is_logged_and_the_call_goes_on(
     def broken(_: object) -> None:
         raise RuntimeError("hook bug")
 
-    client = make_client(flavour, FakeServer().handler, event_hooks={"request": [broken], "response": [broken]})
+    client = make_client(flavour, ScriptedServer().handler, event_hooks={"request": [broken], "response": [broken]})
     status = await call(client, "monitor_job", 2112)
     assert status.batch_request_id == 2112
     assert "request hook raised" in caplog.text and "response hook raised" in caplog.text
@@ -180,7 +180,7 @@ def test_unusable_event_hooks_are_a_validation_error(bad: object) -> None:
 async def test_with_options_copies_and_replaces_hooks(flavour: str) -> None:
     first: list[object] = []
     second: list[object] = []
-    client = make_client(flavour, FakeServer().handler, event_hooks={"request": [first.append]})
+    client = make_client(flavour, ScriptedServer().handler, event_hooks={"request": [first.append]})
     copy = client.with_options(event_hooks={"request": [second.append]})
     await call(copy, "heartbeat")
     await call(client.with_options(max_retries=0), "heartbeat")
@@ -192,7 +192,7 @@ async def test_with_options_copies_and_replaces_hooks(flavour: str) -> None:
 
 
 async def test_with_raw_response_gives_the_parsed_result_and_the_redacted_answer(flavour: str) -> None:
-    server = FakeServer()
+    server = ScriptedServer()
     client = make_client(flavour, server.handler)
     raw = await call(client.with_raw_response, "monitor_job", 2112, timeout=5)
     assert isinstance(raw, RawResponse)
@@ -213,7 +213,7 @@ async def test_with_raw_response_gives_the_parsed_result_and_the_redacted_answer
 
 
 async def test_with_raw_response_raises_as_the_plain_call_does(flavour: str) -> None:
-    server = FakeServer().plan(w.MONITOR_JOB, status_response(404, error_code=w.E_BATCH_REQUEST_NOT_FOUND))
+    server = ScriptedServer().plan(w.MONITOR_JOB, status_response(404, error_code=w.E_BATCH_REQUEST_NOT_FOUND))
     client = make_client(flavour, server.handler)
     with pytest.raises(E.NotFoundError) as info:
         await call(client.with_raw_response, "monitor_job", 2112)

@@ -1,5 +1,6 @@
-"""Bad input raises `ValidationError` naming the field, before anything is sent
-(pytest-httpx fails the test if a request is made)."""
+"""Bad input raises `ValidationError` naming the field, before anything is sent (the
+scripted server records every request; pytest-httpx pins the exact requests of the two
+tests that check what is sent)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from amtopcon import Clock, PollPolicy, TaskValue
 from amtopcon import _wire as w
 from amtopcon.errors import ValidationError
 
-from ._support import BASE, TOKEN, call, close, make_client
+from ._support import BASE, TOKEN, ScriptedServer, call, close, make_client
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def server() -> ScriptedServer:
+    return ScriptedServer()
+
 
 BAD_NAMES = ["", "x" * 129, "A\x00B", "A\tB", "A\nB", "A\x7fB", " A", "A ", "   ", 5, b"DEMO2"]
 START = {"application": "DEMO2", "job": "RUN_PARAMETERTESTA"}
@@ -52,15 +59,15 @@ BAD_START: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [b[1:] for b in BAD_START], ids=[b[0] for b in BAD_START])
-async def test_bad_start_arguments(httpx_mock: HTTPXMock, flavour: str, kwargs: dict[str, Any], field: str) -> None:
-    client = make_client(flavour)
+async def test_bad_start_arguments(server: ScriptedServer, flavour: str, kwargs: dict[str, Any], field: str) -> None:
+    client = make_client(flavour, server.handler)
     with pytest.raises(ValidationError) as info:
         await call(client, "job_action", "START", **kwargs)
     await close(client)
     assert info.value.field == field
     assert field in str(info.value)
     assert isinstance(info.value, ValueError)
-    assert httpx_mock.get_requests() == []  # nothing sent, not even a Logon
+    assert server.requests == []  # nothing sent, not even a Logon
 
 
 BAD_IDS = [0, -1, True, False, "abc", "12a", "", " ", "-5", 1.5, None, [2112], "٢١١٢"]
@@ -68,8 +75,8 @@ BAD_IDS = [0, -1, True, False, "abc", "12a", "", " ", "-5", 1.5, None, [2112], "
 
 @pytest.mark.parametrize("brid", BAD_IDS)
 @pytest.mark.parametrize("what", ["STOP", "KILL", "monitor_job", "get_messages"])
-async def test_bad_batch_request_ids(httpx_mock: HTTPXMock, flavour: str, what: str, brid: Any) -> None:
-    client = make_client(flavour)
+async def test_bad_batch_request_ids(server: ScriptedServer, flavour: str, what: str, brid: Any) -> None:
+    client = make_client(flavour, server.handler)
     with pytest.raises(ValidationError) as info:
         if what in ("STOP", "KILL"):
             await call(client, "job_action", what, batch_request_id=brid)
@@ -78,7 +85,7 @@ async def test_bad_batch_request_ids(httpx_mock: HTTPXMock, flavour: str, what: 
     await close(client)
     assert info.value.field == "batch_request_id"
     assert "batch_request_id" in str(info.value)
-    assert httpx_mock.get_requests() == []
+    assert server.requests == []
 
 
 @pytest.mark.parametrize(
@@ -93,14 +100,14 @@ async def test_bad_batch_request_ids(httpx_mock: HTTPXMock, flavour: str, what: 
     ],
 )
 async def test_bad_get_messages_arguments(
-    httpx_mock: HTTPXMock, flavour: str, kwargs: dict[str, Any], field: str
+    server: ScriptedServer, flavour: str, kwargs: dict[str, Any], field: str
 ) -> None:
-    client = make_client(flavour)
+    client = make_client(flavour, server.handler)
     with pytest.raises(ValidationError) as info:
         await call(client, "get_messages", 2112, **kwargs)
     await close(client)
     assert info.value.field == field
-    assert httpx_mock.get_requests() == []
+    assert server.requests == []
 
 
 @pytest.mark.parametrize(
@@ -109,25 +116,25 @@ async def test_bad_get_messages_arguments(
 )
 @pytest.mark.parametrize("action", ["STOP", "KILL"])
 async def test_start_arguments_on_stop_are_refused(
-    httpx_mock: HTTPXMock, flavour: str, action: str, kwargs: dict[str, Any], field: str
+    server: ScriptedServer, flavour: str, action: str, kwargs: dict[str, Any], field: str
 ) -> None:
-    client = make_client(flavour)
+    client = make_client(flavour, server.handler)
     with pytest.raises(ValidationError) as info:
         await call(client, "job_action", action, batch_request_id=2112, **kwargs)
     await close(client)
     assert info.value.field == field
     assert action in str(info.value)
-    assert httpx_mock.get_requests() == []
+    assert server.requests == []
 
 
 @pytest.mark.parametrize("action", ["RESTART", "", 5, None])
-async def test_bad_actions(httpx_mock: HTTPXMock, flavour: str, action: Any) -> None:
-    client = make_client(flavour)
+async def test_bad_actions(server: ScriptedServer, flavour: str, action: Any) -> None:
+    client = make_client(flavour, server.handler)
     with pytest.raises(ValidationError) as info:
         await call(client, "job_action", action, batch_request_id=2112)
     await close(client)
     assert info.value.field == "action"
-    assert httpx_mock.get_requests() == []
+    assert server.requests == []
 
 
 async def test_the_limits_themselves_are_accepted(httpx_mock: HTTPXMock, flavour: str) -> None:
