@@ -4,7 +4,8 @@ are new. `JobHandle` and `AsyncJobHandle` are two thin loops over `Watch`.
 
 Theory of operation. A round is: sleep `next_sleep()` seconds, `begin()`, ask MonitorJob
 (until a terminal status was seen), then read message pages as `want_messages()` says,
-feeding each answer to `seen()` / `add_page()`, or a failure to `failed()`; `ok()` closes
+feeding each answer to `seen()` / `add_page()` (a follow hands out each page's messages
+before reading the next), or a failure to `failed()`; `ok()` closes
 a round that succeeded. `done` says when to stop.
 """
 

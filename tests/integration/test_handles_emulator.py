@@ -329,6 +329,24 @@ async def test_a_job_of_10000_messages_is_followed_with_each_message_transferred
     assert len(reads) > 10  # it read while the job ran (500 s), not once at the end
 
 
+async def test_following_a_finished_100000_message_job_yields_its_first_message_after_one_page(
+    twin: Any, emulator: Emulator
+) -> None:
+    emulator.add_job("BULK", "LOUD", steps=[(f"message {i}", 0) for i in range(1, 100_001)])
+    t = twin()
+    started = await t.start("BULK", "LOUD")
+    assert (await t.call(started, "wait")).code is C.DONE
+    handle = t.client.job(started.batch_request_id)  # re-attached: nothing read yet
+    before = len(calls(emulator, _wire.GET_MESSAGES))
+    first = await t.follow(handle, limit=1)
+    assert [m.sequence for m in first] == [1]
+    # One page was read before the first message came out, not the whole log.
+    assert len(calls(emulator, _wire.GET_MESSAGES)) - before == 1
+    rest = await t.follow(handle)
+    assert [m.sequence for m in rest] == list(range(2, 100_001))
+    assert handle.last_sequence == 100_000
+
+
 # --------------------------------------------------------------------------- 1,000 at once
 
 
