@@ -40,3 +40,4 @@ CONNECTOR_POLL_INTERVAL: Final = 5.0  # STATUS_CHECK_POLL_INTERVAL
 # -- the served emulator (`EmulatorServer`, `amtopcon emulator serve`)
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 4004
+EMULATOR_REQUEST_LOG: Final = 10_000  # requests an `Emulator` keeps in `.requests` (the latest; None: all)
