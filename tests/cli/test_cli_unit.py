@@ -112,9 +112,8 @@ def test_the_entry_point_answers_version_and_encode_before_loading_the_cli(argv:
     assert proc.returncode == 0, proc.stderr
     answer, loaded = proc.stdout.strip().splitlines()
     assert loaded == "[] 0"
-    full = subprocess.run(
-        [sys.executable, "-c", f"from amtopcon.cli import main; main({argv!r})"], capture_output=True, text=True, timeout=60
-    )
+    full_cli = f"from amtopcon.cli import main; main({argv!r})"
+    full = subprocess.run([sys.executable, "-c", full_cli], capture_output=True, text=True, timeout=60)
     assert answer == full.stdout.strip()  # the same answer as the full command line gives
 
 
