@@ -219,13 +219,11 @@ def _check_length(response: httpx.Response, limit: int) -> None:
 
 
 def _whole(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
-    drop = {"content-encoding", "content-length", "transfer-encoding"}
-    return httpx.Response(
-        response.status_code,
-        headers=[(k, v) for k, v in response.headers.items() if k.lower() not in drop],
-        content=b"".join(chunks),
-        request=response.request,
-    )
+    # What httpx's own `read()` does once the stream is read: the decoded body is kept on the
+    # response (no copy of the response per call; a redacted copy for a hook drops the
+    # encoding headers, see `_wire.responses.redacted`).
+    response._content = b"".join(chunks)
+    return response
 
 
 async def aread_capped(response: httpx.Response, limit: int, attempt: Attempt) -> httpx.Response:

@@ -246,6 +246,7 @@ class BaseClient:
         self._clock = clock or Clock()
         self._event_hooks = check_event_hooks(settings.get("event_hooks"))
         self._rng = random.Random()
+        self._prepare_requests()
         self._auth = AuthState(self._new_lock())
         self._owns_http = True
         if self._verify is False:
@@ -376,29 +377,58 @@ class BaseClient:
             kwargs["proxy"] = self._proxy
         return kwargs
 
+    def _prepare_requests(self) -> None:
+        # What every call would otherwise rebuild (issue 10's per-call fast path): each
+        # function's URL is joined once (on first use), the constant headers made once,
+        # the timeout's extension dict once.
+        self._urls: dict[str, str] = {}
+        headers = httpx.Headers(self._headers)  # case-insensitive: ours replace the caller's, never duplicate
+        headers.pop(_wire.H_TOKEN, None)  # only the client's own token is ever sent
+        headers.pop(_wire.H_REQUEST_ID, None)  # each attempt adds its own
+        headers["User-Agent"] = USER_AGENT
+        headers["Accept"] = _wire.JSON_TYPE
+        self._fixed_headers: list[tuple[str, str]] = headers.multi_items()
+        t = self._timeout
+        self._timeout_ext: dict[str, float | None] = t.as_dict()
+        parts = (t.connect, t.read, t.write, t.pool)
+        # A deadline further away than the longest part bounds nothing: the cached dict serves.
+        self._timeout_span = math.inf if None in parts else max(p for p in parts if p is not None)
+
+    def _timeout_within(self, remaining: float | None) -> dict[str, float | None]:
+        """The timeout extension of an attempt with `remaining` seconds left of its call
+        (None: no deadline): each part capped by it (a part of None becomes it)."""
+        if remaining is None or remaining >= self._timeout_span:
+            return self._timeout_ext
+        return {k: remaining if v is None else min(v, remaining) for k, v in self._timeout_ext.items()}
+
+    def _url(self, wreq: _wire.WireRequest) -> str:
+        base = self._urls.get(wreq.function)
+        if base is None:
+            base = self._urls[wreq.function] = str(self._base_url.join(wreq.function))
+        params = wreq.params
+        if not params:
+            return base
+        if all(type(v) is int for v in params.values()):  # the contract's ids and counts: nothing to quote
+            return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        return base + "?" + str(httpx.QueryParams(dict(params)))
+
     def _build_request(
         self,
         http: httpx.Client | httpx.AsyncClient,
         wreq: _wire.WireRequest,
         token: str | None,
         request_id: str,
-        timeout: httpx.Timeout,
+        timeout: dict[str, float | None],
     ) -> httpx.Request:
-        headers = httpx.Headers(self._headers)  # case-insensitive: ours replace the caller's, never duplicate
-        headers.pop(_wire.H_TOKEN, None)  # only the client's own token is ever sent
-        headers["User-Agent"] = USER_AGENT
-        headers["Accept"] = _wire.JSON_TYPE
-        headers[_wire.H_REQUEST_ID] = request_id
+        headers = [*self._fixed_headers, (_wire.H_REQUEST_ID, request_id)]
         if wreq.needs_token and token is not None:
-            headers[_wire.H_TOKEN] = token
-        url = self._base_url.join(wreq.function)
+            headers.append((_wire.H_TOKEN, token))
         return http.build_request(
             wreq.method,
-            url,
-            params=dict(wreq.params) if wreq.params else None,
+            self._url(wreq),
             json=wreq.body if wreq.body is not None else None,
             headers=headers,
-            timeout=timeout,
+            extensions={"timeout": timeout},
         )
 
     def _closed_error(self, call: CallState) -> ClientClosedError:
