@@ -67,6 +67,9 @@ class ClientOptions(TypedDict, total=False):
             answer (redacted copies), as `{"request": [...], "response": [...]}`; default None.
         max_response_size: the largest answer read, in bytes; default 64 MiB (a larger one
             raises `ResponseTooLargeError` before more of it is read).
+        max_in_flight: calls this client has in flight at once (default 10; more wait their
+            turn, first come, first served); the connection pool it makes holds as many
+            connections, all kept alive.
     """
 
     base_url: str | httpx.URL
@@ -82,6 +85,7 @@ class ClientOptions(TypedDict, total=False):
     clock: Clock | None
     event_hooks: EventHooks | None
     max_response_size: int
+    max_in_flight: int
 
 
 OPTION_NAMES: frozenset[str] = frozenset(ClientOptions.__annotations__)
@@ -218,6 +222,7 @@ class BaseClient:
         total_timeout = settings.get("total_timeout", C.DEFAULT_TOTAL_TIMEOUT)
         max_retries = settings.get("max_retries", C.DEFAULT_MAX_RETRIES)
         max_response_size = settings.get("max_response_size", C.MAX_RESPONSE_SIZE)
+        max_in_flight = settings.get("max_in_flight", C.DEFAULT_MAX_IN_FLIGHT)
         verify = settings.get("verify", True)
         poll = settings.get("poll")
         clock = settings.get("clock")
@@ -235,6 +240,8 @@ class BaseClient:
         )
         self._max_retries = _validate.integer(max_retries, "max_retries", minimum=0)
         self._max_response_size = _validate.integer(max_response_size, "max_response_size", minimum=1)
+        self._max_in_flight = _validate.integer(max_in_flight, "max_in_flight", minimum=1)
+        self._slots = self._new_slots(self._max_in_flight)
         self._verify = ssl_context_for(verify)
         self._proxy = check_proxy(settings.get("proxy"))
         self._headers = _validate.headers(settings.get("headers"))
@@ -321,6 +328,11 @@ class BaseClient:
         return self._total_timeout
 
     @property
+    def max_in_flight(self) -> int:
+        """Calls this client has in flight at once (more wait their turn)."""
+        return self._max_in_flight
+
+    @property
     def max_retries(self) -> int:
         """Retries of one call (see the wire contract for what may repeat)."""
         return self._max_retries
@@ -332,6 +344,10 @@ class BaseClient:
 
     def _new_lock(self) -> Any:
         """The lock that lets one Logon run at a time (each flavour gives its own)."""
+        raise NotImplementedError
+
+    def _new_slots(self, n: int) -> Any:
+        """The bound on calls in flight (each flavour gives its own)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -352,6 +368,7 @@ class BaseClient:
             "clock": self._clock,
             "event_hooks": self._event_hooks,
             "max_response_size": self._max_response_size,
+            "max_in_flight": self._max_in_flight,
         }
 
     def _copy_with(self: Any, changes: Mapping[str, Any]) -> Any:
@@ -372,7 +389,13 @@ class BaseClient:
         return copy
 
     def _http_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"verify": self._verify, "follow_redirects": False, "timeout": self._timeout}
+        n = self._max_in_flight  # as many connections as calls in flight, all kept alive (no reconnect churn)
+        kwargs: dict[str, Any] = {
+            "verify": self._verify,
+            "follow_redirects": False,
+            "timeout": self._timeout,
+            "limits": httpx.Limits(max_connections=n, max_keepalive_connections=n),
+        }
         if self._proxy is not None:
             kwargs["proxy"] = self._proxy
         return kwargs
