@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -464,7 +465,7 @@ class InFlight(httpx.AsyncBaseTransport):
         self.most = max(self.most, self.now)
         try:
             for _ in range(3):
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
             return await self.inner.handle_async_request(request)
         finally:
             self.now -= 1
@@ -538,19 +539,23 @@ async def test_cancelling_one_wait_leaves_the_others_running_and_frees_its_turn(
     async def short(handle: AsyncJobHandle) -> None:
         results.append(await handle.wait())
 
+    scope = anyio.CancelScope()
+    cancelled: list[bool] = []
+
+    async def the_long_one() -> None:
+        with scope:
+            await long.wait()
+        cancelled.append(scope.cancelled_caught)
+
     async with anyio.create_task_group() as tg:
-        with anyio.CancelScope() as scope:
-            tg.start_soon(short, shorts[0])
-            tg.start_soon(short, shorts[1])
-
-            async def the_long_one() -> None:
-                with scope:
-                    await long.wait()
-
-            tg.start_soon(the_long_one)
-            tg.start_soon(short, shorts[2])
-            await anyio.sleep(0)
-            scope.cancel()  # only the long wait is inside this scope's task
+        tg.start_soon(short, shorts[0])
+        tg.start_soon(short, shorts[1])
+        tg.start_soon(the_long_one)
+        tg.start_soon(short, shorts[2])
+        for _ in range(20):  # let every wait begin (and the long one take a turn or queue for one)
+            await anyio.lowlevel.checkpoint()
+        scope.cancel()  # only the long wait is inside this scope
+    assert cancelled == [True]
     assert sorted(r.status.batch_request_id for r in results) == sorted(h.batch_request_id for h in shorts)
     assert all(r.code is C.DONE for r in results)
     assert not long.ended  # its wait ended; the job itself was not touched
