@@ -265,7 +265,11 @@ def _whole(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
     # What httpx's own `read()` does once the stream is read: the decoded body is kept on the
     # response (no copy of the response per call; a redacted copy for a hook drops the
     # encoding headers, see `_wire.responses.redacted`).
-    response._content = b"".join(chunks)
+    content = response._content = b"".join(chunks)
+    # Read to its end, the stream has closed itself (the connection is back in the pool);
+    # dropping it breaks the response <-> stream cycle, so the body is freed with the call,
+    # not at the next garbage collection.
+    response.stream = httpx.ByteStream(content)
     return response
 
 

@@ -256,6 +256,18 @@ class Client(BaseClient):
     def _new_slots(self, n: int) -> Slots:
         return Slots(n)
 
+    def _send_in_turn(self, wreq: _wire.WireRequest, deadline: float | None) -> tuple[CallState, Done]:
+        # At most max_in_flight calls at once, first come, first served. The token is fetched
+        # before queueing for a turn: callers waiting for one Logon share it (or its failure).
+        if wreq.needs_token and not self._auth.token.value:
+            total = self._total_timeout
+            limit = None if total is None else self._clock.now() + total
+            if deadline is not None:
+                limit = deadline if limit is None else min(limit, deadline)
+            self._token(limit)
+        with self._slots:
+            return self._send(wreq, deadline)
+
     def _token(self, deadline: float | None = None) -> str:
         token = self._auth.token.value
         if token:
@@ -352,8 +364,7 @@ class Client(BaseClient):
         wreq = action_wire_request(
             action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs or {}
         )
-        with self._slots:
-            call, done = self._send(wreq, deadline)
+        call, done = self._send_in_turn(wreq, deadline)
         if done.conflict_after_retry:
             return accepted_after_retry(self._monitor_job(target_of(wreq), deadline))
         about = None if wreq.kind == "start" else target_of(wreq)
@@ -377,8 +388,7 @@ class Client(BaseClient):
 
     def _monitor_job(self, batch_request_id: int, deadline: float | None = None) -> JobStatus:
         wreq = _wire.monitor_request(batch_request_id)
-        with self._slots:  # at most max_in_flight calls at once
-            call, done = self._send(wreq, deadline)
+        call, done = self._send_in_turn(wreq, deadline)
         return call.decode(done.response, partial(_wire.parse_job_status, about=target_of(wreq)))
 
     def get_messages(
@@ -400,8 +410,7 @@ class Client(BaseClient):
         self, batch_request_id: int, after: int = 0, max_count: int | None = None, deadline: float | None = None
     ) -> MessagePage:
         wreq = _wire.messages_request(batch_request_id, after, max_count)
-        with self._slots:
-            call, done = self._send(wreq, deadline)
+        call, done = self._send_in_turn(wreq, deadline)
         return call.decode(done.response, partial(_wire.parse_message_page, about=target_of(wreq)))
 
     def heartbeat(
