@@ -7,10 +7,10 @@ and `amtopcon encode` load neither httpx nor cattrs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from amtopcon._lazy import lazy_attributes
 from amtopcon._version import __version__
+
+TYPE_CHECKING = False  # not `from typing import ...`: `amtopcon --version` stays light
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon._async.client import AsyncClient

@@ -2,7 +2,7 @@
 
 import sys
 
-from amtopcon.cli import main
+from amtopcon._entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

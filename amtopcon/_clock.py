@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["Clock"]
+__all__ = ["Clock", "sleep_for"]
 
 
 class Clock:
@@ -31,9 +31,25 @@ class Clock:
 
     async def asleep(self, seconds: float) -> None:
         """Suspend the calling task for `seconds` (cancellation interrupts it)."""
-        import anyio
+        import asyncio
 
-        await anyio.sleep(max(seconds, 0.0))
+        if asyncio._get_running_loop() is not None:  # as `sleep_for`, one frame fewer per sleeping task
+            await asyncio.sleep(max(seconds, 0.0))
+            return
+        await sleep_for(max(seconds, 0.0))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+async def sleep_for(seconds: float) -> None:
+    """`anyio.sleep(seconds)`, straight to `asyncio.sleep` under asyncio (what anyio does
+    there, two coroutine frames fewer per sleeping task: 10,000 waits sleep at once)."""
+    import asyncio
+
+    if asyncio._get_running_loop() is not None:
+        await asyncio.sleep(seconds)
+        return
+    import anyio
+
+    await anyio.sleep(seconds)

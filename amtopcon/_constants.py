@@ -15,6 +15,7 @@ INITIAL_BACKOFF: Final = 0.5  # seconds before the first retry (before jitter)
 MAX_BACKOFF: Final = 8.0  # cap on one back-off between retries
 MAX_RETRY_AFTER: Final = 60.0  # a Retry-After longer than this is not waited out (wire contract)
 # -- hostile networks and servers (issue 15)
+DEFAULT_MAX_IN_FLIGHT: Final = 10  # calls of one client in flight at once (and its pool's connections, all kept alive)
 MAX_RESPONSE_SIZE: Final = 64 * 1024 * 1024  # bytes of one answer (decoded); more: ResponseTooLargeError
 MIN_READ_RATE: Final = 64 * 1024  # bytes/s: an attempt may last connect + read timeout + size / this rate
 MAX_PAGES_PER_READ: Final = 1000  # GetMessages pages of one messages()/wait() read or one follow() round
@@ -41,3 +42,4 @@ CONFIG_MAX_BYTES: Final = 1024 * 1024  # a Connector.config larger than this is 
 # -- the served emulator (`EmulatorServer`, `amtopcon emulator serve`)
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 4004
+EMULATOR_REQUEST_LOG: Final = 10_000  # requests an `Emulator` keeps in `.requests` (the latest; None: all)

@@ -4,8 +4,11 @@ so importing the package stays cheap (`amtopcon --version` loads neither httpx n
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # not `from typing import ...`: importing the package stays light
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 __all__ = ["lazy_attributes"]
 

@@ -141,11 +141,17 @@ class PollPolicy:
         waited = delay
         current = self.interval
         while True:
-            delay = self._spread(min(max(current, self.elapsed_fraction * waited), self.max_interval), rnd)
+            delay, current = self._after(waited, current, rnd)
             yield delay
             waited += delay
-            if current < self.max_interval:  # once capped, stop growing (no overflow to inf)
-                current *= self.backoff
+
+    def _after(self, waited: float, current: float, rnd: random.Random) -> tuple[float, float]:
+        """The next delay after `waited` seconds, the interval having grown to `current`;
+        and the interval after it (a wait keeps these two numbers instead of a generator)."""
+        delay = self._spread(min(max(current, self.elapsed_fraction * waited), self.max_interval), rnd)
+        if current < self.max_interval:  # once capped, stop growing (no overflow to inf)
+            current *= self.backoff
+        return delay, current
 
     def _spread(self, value: float, rnd: random.Random) -> float:
         if not self.jitter or not value:

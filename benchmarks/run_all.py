@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import Spread, alternate, cpu_seconds, ratios, rss_mib, served_emulator
 
 from amtopcon import AsyncClient, Client
+from amtopcon import _constants as C
 from amtopcon import _wire as w
 from amtopcon.testing import Emulator, SpeedClock, Step
 
@@ -86,18 +87,24 @@ async def _sdk_scale(url: str, jobs: int) -> tuple[float, int]:
 
 
 async def _bare_scale(url: str, jobs: int, per_job: int) -> float:
-    """The same number of calls per job, made with bare httpx at the same concurrency."""
-    async with httpx.AsyncClient(base_url=url) as http:
+    """The same number of calls per job, made with bare httpx at the same concurrency (the
+    client's default calls in flight, over as many kept-alive connections)."""
+    n = C.DEFAULT_MAX_IN_FLIGHT
+    gate = asyncio.Semaphore(n)
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(base_url=url, limits=limits) as http:
         logon = await http.post(w.LOGON, json={w.F_USER_NAME: USER, w.F_PASSWORD: PASSWORD})
         headers = {w.H_TOKEN: json.loads(logon.content)[w.F_TOKEN]}
         body = {w.F_ACTION: "START", w.F_APPLICATION: "BENCH", w.F_JOB_NAME: "TWO"}
         began = time.perf_counter()
 
         async def one() -> None:
-            answer = await http.post(w.JOB_ACTION, json=body, headers=headers)
+            async with gate:
+                answer = await http.post(w.JOB_ACTION, json=body, headers=headers)
             brid = json.loads(answer.content)[w.F_BATCH_REQUEST_ID]
             for _ in range(per_job - 1):
-                answer = await http.get(w.MONITOR_JOB, params={w.Q_BATCH_REQUEST_ID: brid}, headers=headers)
+                async with gate:
+                    answer = await http.get(w.MONITOR_JOB, params={w.Q_BATCH_REQUEST_ID: brid}, headers=headers)
                 json.loads(answer.content)
 
         await asyncio.gather(*(one() for _ in range(jobs)))

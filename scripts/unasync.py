@@ -68,6 +68,7 @@ TOKENS = [
     ("AsyncOnStatus", "OnStatus"),
     ("AsyncLock", "Lock"),
     ("AsyncShield", "Shield"),
+    ("AsyncSlots", "Slots"),
     ("anotify", "notify"),
     ("AsyncAttempt", "Attempt"),
     ("aread_capped", "read_capped"),

@@ -29,7 +29,7 @@ from amtopcon._core.observe import (
     redacted_request,
     redacted_response,
 )
-from amtopcon._core.primitives import AsyncAttempt, AsyncLock, anotify, aread_capped
+from amtopcon._core.primitives import AsyncAttempt, AsyncLock, AsyncSlots, anotify, aread_capped
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import AsyncOnStatus, status_from_action
 from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
@@ -71,6 +71,7 @@ class AsyncClient(BaseClient):
         event_hooks: EventHooks | None = None,
         http_client: httpx.AsyncClient | None = None,
         max_response_size: int = C.MAX_RESPONSE_SIZE,
+        max_in_flight: int = C.DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         """Make a client; nothing is sent until the first call.
 
@@ -94,6 +95,10 @@ class AsyncClient(BaseClient):
                 redirects are never followed, whatever its `follow_redirects`).
             max_response_size: the largest answer read, in bytes (default 64 MiB); a larger
                 one raises `ResponseTooLargeError` before more of it is read.
+            max_in_flight: calls in flight at once (default 10): the calls of every wait,
+                follow and caller of this client take turns, first come, first served, so
+                thousands of waits share a few kept-alive connections (the pool made here
+                holds as many, all kept alive).
 
         Raises:
             ValidationError: an argument is unusable (`.field` names it); nothing was sent.
@@ -113,6 +118,7 @@ class AsyncClient(BaseClient):
                 "clock": clock,
                 "event_hooks": event_hooks,
                 "max_response_size": max_response_size,
+                "max_in_flight": max_in_flight,
             }
         )
         if http_client is None:
@@ -264,6 +270,23 @@ class AsyncClient(BaseClient):
     def _new_lock(self) -> AsyncLock:
         return AsyncLock()
 
+    def _new_slots(self, n: int) -> AsyncSlots:
+        return AsyncSlots(n)
+
+    async def _send_in_turn(self, wreq: _wire.WireRequest, deadline: float | None) -> tuple[CallState, Done]:
+        # At most max_in_flight calls at once, first come, first served. The token is fetched
+        # before queueing for a turn: callers waiting for one Logon share it (or its failure).
+        # The call's span (telemetry) opens first, so a Logon made for it shows under it.
+        with self._observer.call(wreq, self._base_url.join(wreq.function)) as observed:
+            if wreq.needs_token and not self._auth.token.value:
+                total = self._total_timeout
+                limit = None if total is None else self._clock.now() + total
+                if deadline is not None:
+                    limit = deadline if limit is None else min(limit, deadline)
+                await self._token(limit)
+            async with self._slots:
+                return await self._attempts(CallState(self, wreq, deadline), observed)
+
     async def _token(self, deadline: float | None = None) -> str:
         token = self._auth.token.value
         if token:
@@ -361,7 +384,7 @@ class AsyncClient(BaseClient):
         wreq = action_wire_request(
             action, application=application, job=job, batch_request_id=batch_request_id, start_kwargs=start_kwargs or {}
         )
-        call, done = await self._send(wreq, deadline)
+        call, done = await self._send_in_turn(wreq, deadline)
         if done.conflict_after_retry:
             return accepted_after_retry(await self._monitor_job(target_of(wreq), deadline))
         about = None if wreq.kind == "start" else target_of(wreq)
@@ -385,7 +408,7 @@ class AsyncClient(BaseClient):
 
     async def _monitor_job(self, batch_request_id: int, deadline: float | None = None) -> JobStatus:
         wreq = _wire.monitor_request(batch_request_id)
-        call, done = await self._send(wreq, deadline)
+        call, done = await self._send_in_turn(wreq, deadline)
         return call.decode(done.response, partial(_wire.parse_job_status, about=target_of(wreq)))
 
     async def get_messages(
@@ -407,7 +430,7 @@ class AsyncClient(BaseClient):
         self, batch_request_id: int, after: int = 0, max_count: int | None = None, deadline: float | None = None
     ) -> MessagePage:
         wreq = _wire.messages_request(batch_request_id, after, max_count)
-        call, done = await self._send(wreq, deadline)
+        call, done = await self._send_in_turn(wreq, deadline)
         return call.decode(done.response, partial(_wire.parse_message_page, about=target_of(wreq)))
 
     async def heartbeat(

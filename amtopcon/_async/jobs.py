@@ -85,24 +85,16 @@ class AsyncJobHandle(HandleCore):
         page = await self._client._get_messages(self.batch_request_id, after=watch.cursor, deadline=deadline)
         return watch.add_page(page)
 
-    async def _round(self, watch: Watch, on_status: AsyncOnStatus | None) -> None:
-        await self._client.clock.asleep(watch.next_sleep())
-        watch.begin()
-        try:
-            if not watch.ended:
-                status = await self._client._monitor_job(self.batch_request_id, watch.call_deadline())
-                if watch.seen(status) and on_status is not None:
-                    try:
-                        await anotify(on_status, status)
-                    except Exception:
-                        log_callback_error(status)
-            if watch.want_messages():
-                while await self._read_page(watch):
-                    pass
-        except AmtOpConError as error:
-            watch.failed(error)
-        else:
-            watch.ok()
+    async def _check(self, watch: Watch, on_status: AsyncOnStatus | None) -> None:
+        # The status part of a round (until a terminal status was seen).
+        if watch.ended:
+            return
+        status = await self._client._monitor_job(self.batch_request_id, watch.call_deadline())
+        if watch.seen(status) and on_status is not None:
+            try:
+                await anotify(on_status, status)
+            except Exception:
+                log_callback_error(status)
 
     async def wait(
         self,
@@ -134,7 +126,17 @@ class AsyncJobHandle(HandleCore):
         with watch.observer:
             while not watch.done:
                 with watch.observer.current():
-                    await self._round(watch, on_status)
+                    await self._client.clock.asleep(watch.next_sleep())
+                    watch.begin()
+                    try:
+                        await self._check(watch, on_status)
+                        if watch.want_messages():
+                            while await self._read_page(watch):
+                                pass
+                    except AmtOpConError as error:
+                        watch.failed(error)
+                    else:
+                        watch.ok()
             return watch.result()
 
     async def follow(
@@ -144,18 +146,32 @@ class AsyncJobHandle(HandleCore):
     ) -> AsyncIterator[Message]:
         """Yield each message of the job once, as it comes, until the job has ended.
 
-        Starts after `last_sequence` (0 for a new handle) and moves it with every message
-        yielded, so a follow resumed after a restart goes on where it stopped. Raises
+        Messages are handed out page by page (one GetMessages call, then its messages), so
+        a long log is never held whole. Starts after `last_sequence` (0 for a new handle)
+        and moves it with every message yielded, so a follow resumed after a restart goes on where it stopped. Raises
         `WaitTimeoutError` when `timeout` seconds pass before the job ends; as in `wait()`,
         every call of the follow ends by that deadline.
         """
         watch = Watch(self, timeout, poll, following=True, cursor=self.last_sequence)
-        with watch.observer:  # current around each round only: never across a yield
+        with watch.observer:  # current around each call only: never across a yield
             while not watch.done:
                 with watch.observer.current():
-                    await self._round(watch, None)
-                for message in watch.take():
-                    yield message
+                    await self._client.clock.asleep(watch.next_sleep())
+                watch.begin()
+                try:
+                    with watch.observer.current():
+                        await self._check(watch, None)
+                    more = watch.want_messages()
+                    while more:
+                        with watch.observer.current():
+                            more = await self._read_page(watch)
+                        # Page by page: what one page brought is handed out before the next is read.
+                        for message in watch.take():
+                            yield message
+                except AmtOpConError as error:
+                    watch.failed(error)
+                else:
+                    watch.ok()
 
     async def stop(self, *, timeout: float | None = None) -> bool:  # noqa: ASYNC109 - on the client's clock
         """Ask the job to end (STOP): True when accepted, False when it had already ended.

@@ -158,18 +158,6 @@ def parse_retry_after(value: str | None, now_wall: float) -> float | None:
 # --------------------------------------------------------------------------- the state machine
 
 
-def _bounded(timeout: httpx.Timeout, remaining: float | None) -> httpx.Timeout:
-    if remaining is None:
-        return timeout
-
-    def cap(v: float | None) -> float:
-        return remaining if v is None else min(v, remaining)
-
-    return httpx.Timeout(
-        connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool)
-    )
-
-
 @attrs.frozen
 class Done:
     """The call is over: this response is the answer."""
@@ -215,6 +203,7 @@ class CallState:
         self.maybe_landed = False
         self.request_id: str | None = None
         self.token_sent: str | None = None
+        self._answered: tuple[httpx.Response, str | None] | None = None
 
     # -- building
     def build(self, http: httpx.Client | httpx.AsyncClient, token: str | None) -> httpx.Request:
@@ -224,9 +213,8 @@ class CallState:
         self.attempts += 1
         self.request_id = str(uuid.uuid4())
         self.token_sent = token if self.wreq.needs_token else None
-        return self.client._build_request(
-            http, self.wreq, token, self.request_id, _bounded(self.client._timeout, remaining)
-        )
+        timeout = self.client._timeout_within(remaining)
+        return self.client._build_request(http, self.wreq, token, self.request_id, timeout)
 
     def attempt_budget(self) -> tuple[float | None, float | None]:
         """Real seconds one attempt may take (connect plus read timeout; None: unbounded),
@@ -280,6 +268,7 @@ class CallState:
 
     def on_response(self, response: httpx.Response) -> Step:
         rid = response.headers.get(_wire.H_REQUEST_ID) or self.request_id
+        self._answered = (response, rid)  # `decode()` reads the same answer
         status = response.status_code
         self._log(str(status), rid)
         if 200 <= status < 300:
@@ -355,7 +344,11 @@ class CallState:
     # -- reading
     def decode(self, response: httpx.Response, parse: Callable[..., T]) -> T:
         """Decode and parse a 2xx body; contract breaches become `InvalidResponseError`."""
-        rid = response.headers.get(_wire.H_REQUEST_ID) or self.request_id
+        answered = self._answered
+        if answered is not None and answered[0] is response:
+            rid = answered[1]
+        else:
+            rid = response.headers.get(_wire.H_REQUEST_ID) or self.request_id
         try:
             data = _wire.decode_json(response.content, status_code=response.status_code, request_id=rid)
             return parse(data, status_code=response.status_code, request_id=rid)

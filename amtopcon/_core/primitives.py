@@ -22,9 +22,11 @@ __all__ = [
     "AsyncAttempt",
     "AsyncLock",
     "AsyncShield",
+    "AsyncSlots",
     "Attempt",
     "Lock",
     "Shield",
+    "Slots",
     "anotify",
     "aread_capped",
     "notify",
@@ -68,6 +70,47 @@ class Lock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._lock.release()
+
+
+class AsyncSlots:
+    """At most `n` holders at once: the calls a client has in flight (an anyio semaphore,
+    made on first use; its waiters queue first come, first served). A task cancelled
+    while it waits or holds a slot gives it back and takes nothing from the others."""
+
+    __slots__ = ("_n", "_semaphore")
+
+    def __init__(self, n: int) -> None:
+        self._n = n
+        self._semaphore: Any = None
+
+    async def __aenter__(self) -> None:
+        if self._semaphore is None:
+            import anyio
+
+            self._semaphore = anyio.Semaphore(self._n)
+        await self._semaphore.acquire()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._semaphore.release()
+
+
+class Slots:
+    """The twin of `AsyncSlots`: a thread semaphore."""
+
+    __slots__ = ("_semaphore",)
+
+    def __init__(self, n: int) -> None:
+        self._semaphore = threading.BoundedSemaphore(n)
+
+    def __enter__(self) -> None:
+        self._semaphore.acquire()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._semaphore.release()
 
 
 class AsyncShield:
@@ -219,13 +262,15 @@ def _check_length(response: httpx.Response, limit: int) -> None:
 
 
 def _whole(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
-    drop = {"content-encoding", "content-length", "transfer-encoding"}
-    return httpx.Response(
-        response.status_code,
-        headers=[(k, v) for k, v in response.headers.items() if k.lower() not in drop],
-        content=b"".join(chunks),
-        request=response.request,
-    )
+    # What httpx's own `read()` does once the stream is read: the decoded body is kept on the
+    # response (no copy of the response per call; a redacted copy for a hook drops the
+    # encoding headers, see `_wire.responses.redacted`).
+    content = response._content = b"".join(chunks)
+    # Read to its end, the stream has closed itself (the connection is back in the pool);
+    # dropping it breaks the response <-> stream cycle, so the body is freed with the call,
+    # not at the next garbage collection.
+    response.stream = httpx.ByteStream(content)
+    return response
 
 
 class _Capped:

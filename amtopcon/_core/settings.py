@@ -67,6 +67,9 @@ class ClientOptions(TypedDict, total=False):
             answer (redacted copies), as `{"request": [...], "response": [...]}`; default None.
         max_response_size: the largest answer read, in bytes; default 64 MiB (a larger one
             raises `ResponseTooLargeError` before more of it is read).
+        max_in_flight: calls this client has in flight at once (default 10; more wait their
+            turn, first come, first served); the connection pool it makes holds as many
+            connections, all kept alive.
     """
 
     base_url: str | httpx.URL
@@ -82,6 +85,7 @@ class ClientOptions(TypedDict, total=False):
     clock: Clock | None
     event_hooks: EventHooks | None
     max_response_size: int
+    max_in_flight: int
 
 
 OPTION_NAMES: frozenset[str] = frozenset(ClientOptions.__annotations__)
@@ -218,6 +222,7 @@ class BaseClient:
         total_timeout = settings.get("total_timeout", C.DEFAULT_TOTAL_TIMEOUT)
         max_retries = settings.get("max_retries", C.DEFAULT_MAX_RETRIES)
         max_response_size = settings.get("max_response_size", C.MAX_RESPONSE_SIZE)
+        max_in_flight = settings.get("max_in_flight", C.DEFAULT_MAX_IN_FLIGHT)
         verify = settings.get("verify", True)
         poll = settings.get("poll")
         clock = settings.get("clock")
@@ -235,6 +240,8 @@ class BaseClient:
         )
         self._max_retries = _validate.integer(max_retries, "max_retries", minimum=0)
         self._max_response_size = _validate.integer(max_response_size, "max_response_size", minimum=1)
+        self._max_in_flight = _validate.integer(max_in_flight, "max_in_flight", minimum=1)
+        self._slots = self._new_slots(self._max_in_flight)
         self._verify = ssl_context_for(verify)
         self._proxy = check_proxy(settings.get("proxy"))
         self._headers = _validate.headers(settings.get("headers"))
@@ -247,6 +254,7 @@ class BaseClient:
         self._event_hooks = check_event_hooks(settings.get("event_hooks"))
         self._observer: Observer = NO_OBSERVER  # telemetry: `amtopcon.otel.instrument(client)` sets it
         self._rng = random.Random()
+        self._prepare_requests()
         self._auth = AuthState(self._new_lock())
         self._owns_http = True
         if self._verify is False:
@@ -321,6 +329,11 @@ class BaseClient:
         return self._total_timeout
 
     @property
+    def max_in_flight(self) -> int:
+        """Calls this client has in flight at once (more wait their turn)."""
+        return self._max_in_flight
+
+    @property
     def max_retries(self) -> int:
         """Retries of one call (see the wire contract for what may repeat)."""
         return self._max_retries
@@ -332,6 +345,10 @@ class BaseClient:
 
     def _new_lock(self) -> Any:
         """The lock that lets one Logon run at a time (each flavour gives its own)."""
+        raise NotImplementedError
+
+    def _new_slots(self, n: int) -> Any:
+        """The bound on calls in flight (each flavour gives its own)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -352,6 +369,7 @@ class BaseClient:
             "clock": self._clock,
             "event_hooks": self._event_hooks,
             "max_response_size": self._max_response_size,
+            "max_in_flight": self._max_in_flight,
         }
 
     def _copy_with(self: Any, changes: Mapping[str, Any]) -> Any:
@@ -373,10 +391,51 @@ class BaseClient:
         return copy
 
     def _http_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"verify": self._verify, "follow_redirects": False, "timeout": self._timeout}
+        n = self._max_in_flight  # as many connections as calls in flight, all kept alive (no reconnect churn)
+        kwargs: dict[str, Any] = {
+            "verify": self._verify,
+            "follow_redirects": False,
+            "timeout": self._timeout,
+            "limits": httpx.Limits(max_connections=n, max_keepalive_connections=n),
+        }
         if self._proxy is not None:
             kwargs["proxy"] = self._proxy
         return kwargs
+
+    def _prepare_requests(self) -> None:
+        # What every call would otherwise rebuild (issue 10's per-call fast path): each
+        # function's URL is joined once (on first use), the constant headers made once,
+        # the timeout's extension dict once.
+        self._urls: dict[str, str] = {}
+        headers = httpx.Headers(self._headers)  # case-insensitive: ours replace the caller's, never duplicate
+        headers.pop(_wire.H_TOKEN, None)  # only the client's own token is ever sent
+        headers.pop(_wire.H_REQUEST_ID, None)  # each attempt adds its own
+        headers["User-Agent"] = USER_AGENT
+        headers["Accept"] = _wire.JSON_TYPE
+        self._fixed_headers: list[tuple[str, str]] = headers.multi_items()
+        t = self._timeout
+        self._timeout_ext: dict[str, float | None] = t.as_dict()
+        parts = (t.connect, t.read, t.write, t.pool)
+        # A deadline further away than the longest part bounds nothing: the cached dict serves.
+        self._timeout_span = math.inf if None in parts else max(p for p in parts if p is not None)
+
+    def _timeout_within(self, remaining: float | None) -> dict[str, float | None]:
+        """The timeout extension of an attempt with `remaining` seconds left of its call
+        (None: no deadline): each part capped by it (a part of None becomes it)."""
+        if remaining is None or remaining >= self._timeout_span:
+            return self._timeout_ext
+        return {k: remaining if v is None else min(v, remaining) for k, v in self._timeout_ext.items()}
+
+    def _url(self, wreq: _wire.WireRequest) -> str:
+        base = self._urls.get(wreq.function)
+        if base is None:
+            base = self._urls[wreq.function] = str(self._base_url.join(wreq.function))
+        params = wreq.params
+        if not params:
+            return base
+        if all(type(v) is int for v in params.values()):  # the contract's ids and counts: nothing to quote
+            return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        return base + "?" + str(httpx.QueryParams(dict(params)))
 
     def _build_request(
         self,
@@ -384,23 +443,17 @@ class BaseClient:
         wreq: _wire.WireRequest,
         token: str | None,
         request_id: str,
-        timeout: httpx.Timeout,
+        timeout: dict[str, float | None],
     ) -> httpx.Request:
-        headers = httpx.Headers(self._headers)  # case-insensitive: ours replace the caller's, never duplicate
-        headers.pop(_wire.H_TOKEN, None)  # only the client's own token is ever sent
-        headers["User-Agent"] = USER_AGENT
-        headers["Accept"] = _wire.JSON_TYPE
-        headers[_wire.H_REQUEST_ID] = request_id
+        headers = [*self._fixed_headers, (_wire.H_REQUEST_ID, request_id)]
         if wreq.needs_token and token is not None:
-            headers[_wire.H_TOKEN] = token
-        url = self._base_url.join(wreq.function)
+            headers.append((_wire.H_TOKEN, token))
         return http.build_request(
             wreq.method,
-            url,
-            params=dict(wreq.params) if wreq.params else None,
+            self._url(wreq),
             json=wreq.body if wreq.body is not None else None,
             headers=headers,
-            timeout=timeout,
+            extensions={"timeout": timeout},
         )
 
     def _closed_error(self, call: CallState) -> ClientClosedError:

@@ -4,7 +4,8 @@ are new. `JobHandle` and `AsyncJobHandle` are two thin loops over `Watch`.
 
 Theory of operation. A round is: sleep `next_sleep()` seconds, `begin()`, ask MonitorJob
 (until a terminal status was seen), then read message pages as `want_messages()` says,
-feeding each answer to `seen()` / `add_page()`, or a failure to `failed()`; `ok()` closes
+feeding each answer to `seen()` / `add_page()` (a follow hands out each page's messages
+before reading the next), or a failure to `failed()`; `ok()` closes
 a round that succeeded. `done` says when to stop.
 """
 
@@ -64,8 +65,8 @@ class Watch:
     __slots__ = (
         "_checks_made",
         "_clock",
+        "_current",
         "_cut",
-        "_delays",
         "_failed_last",
         "_handle",
         "_last_code",
@@ -74,8 +75,11 @@ class Watch:
         "_outage_since",
         "_pages",
         "_policy",
+        "_queued",
         "_retry_after",
+        "_rng",
         "_round_began",
+        "_waited",
         "cursor",
         "deadline",
         "done",
@@ -107,12 +111,17 @@ class Watch:
         self.timeout = _no_deadline_if_inf(_validate.seconds(timeout, "timeout", finite=False, allow_none=True))
         now = self._clock.now()
         self.deadline = None if self.timeout is None else now + self.timeout
-        self._delays = self._policy.delays(client._rng)
+        # The policy's schedule (`PollPolicy.delays()`), kept as two numbers rather than a
+        # generator: a wait is small (issue 10: 10,000 waits at once).
+        self._rng = client._rng
+        self._waited = -1.0  # seconds of schedule so far; < 0: not begun
+        self._current = 0.0
+        self._queued: float | None = None  # a delay to take before the schedule's next
         known = handle._status
         if known is not None and known.is_terminal:
             # The job is known to have ended: ask once more at once for its final status.
-            next(self._delays)
-            self._delays = _chain_first(0.0, self._delays)
+            self._next_delay()
+            self._queued = 0.0
         self._checks_made = 0
         self._failed_last = False
         self._last_code: int | None = None
@@ -140,7 +149,7 @@ class Watch:
         if self.ended and not self._failed_last:
             delay = 0.0
         else:
-            delay = next(self._delays)
+            delay = self._next_delay()
             if self._retry_after is not None:  # capped by the contract, like a call's own retries
                 delay = max(delay, min(self._retry_after, C.MAX_RETRY_AFTER))
             if self._outage_since is not None:  # never sleep past the outage's bound
@@ -150,6 +159,20 @@ class Watch:
             if remaining <= 0 and self._checks_made > 0:
                 self._timed_out()
             delay = min(delay, max(remaining, 0.0))
+        return delay
+
+    def _next_delay(self) -> float:
+        """The next delay of the policy's schedule (as `PollPolicy.delays()` yields them)."""
+        if self._queued is not None:
+            delay, self._queued = self._queued, None
+            return delay
+        policy = self._policy
+        if self._waited < 0:
+            delay = policy._spread(policy.initial_delay, self._rng)
+            self._waited, self._current = delay, policy.interval
+            return delay
+        delay, self._current = policy._after(self._waited, self._current, self._rng)
+        self._waited += delay
         return delay
 
     def begin(self) -> None:

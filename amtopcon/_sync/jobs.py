@@ -85,24 +85,16 @@ class JobHandle(HandleCore):
         page = self._client._get_messages(self.batch_request_id, after=watch.cursor, deadline=deadline)
         return watch.add_page(page)
 
-    def _round(self, watch: Watch, on_status: OnStatus | None) -> None:
-        self._client.clock.sleep(watch.next_sleep())
-        watch.begin()
-        try:
-            if not watch.ended:
-                status = self._client._monitor_job(self.batch_request_id, watch.call_deadline())
-                if watch.seen(status) and on_status is not None:
-                    try:
-                        notify(on_status, status)
-                    except Exception:
-                        log_callback_error(status)
-            if watch.want_messages():
-                while self._read_page(watch):
-                    pass
-        except AmtOpConError as error:
-            watch.failed(error)
-        else:
-            watch.ok()
+    def _check(self, watch: Watch, on_status: OnStatus | None) -> None:
+        # The status part of a round (until a terminal status was seen).
+        if watch.ended:
+            return
+        status = self._client._monitor_job(self.batch_request_id, watch.call_deadline())
+        if watch.seen(status) and on_status is not None:
+            try:
+                notify(on_status, status)
+            except Exception:
+                log_callback_error(status)
 
     def wait(
         self,
@@ -133,7 +125,17 @@ class JobHandle(HandleCore):
         with watch.observer:
             while not watch.done:
                 with watch.observer.current():
-                    self._round(watch, on_status)
+                    self._client.clock.sleep(watch.next_sleep())
+                    watch.begin()
+                    try:
+                        self._check(watch, on_status)
+                        if watch.want_messages():
+                            while self._read_page(watch):
+                                pass
+                    except AmtOpConError as error:
+                        watch.failed(error)
+                    else:
+                        watch.ok()
             return watch.result()
 
     def follow(
@@ -143,18 +145,32 @@ class JobHandle(HandleCore):
     ) -> Iterator[Message]:
         """Yield each message of the job once, as it comes, until the job has ended.
 
-        Starts after `last_sequence` (0 for a new handle) and moves it with every message
-        yielded, so a follow resumed after a restart goes on where it stopped. Raises
+        Messages are handed out page by page (one GetMessages call, then its messages), so
+        a long log is never held whole. Starts after `last_sequence` (0 for a new handle)
+        and moves it with every message yielded, so a follow resumed after a restart goes on where it stopped. Raises
         `WaitTimeoutError` when `timeout` seconds pass before the job ends; as in `wait()`,
         every call of the follow ends by that deadline.
         """
         watch = Watch(self, timeout, poll, following=True, cursor=self.last_sequence)
-        with watch.observer:  # current around each round only: never across a yield
+        with watch.observer:  # current around each call only: never across a yield
             while not watch.done:
                 with watch.observer.current():
-                    self._round(watch, None)
-                for message in watch.take():
-                    yield message
+                    self._client.clock.sleep(watch.next_sleep())
+                watch.begin()
+                try:
+                    with watch.observer.current():
+                        self._check(watch, None)
+                    more = watch.want_messages()
+                    while more:
+                        with watch.observer.current():
+                            more = self._read_page(watch)
+                        # Page by page: what one page brought is handed out before the next is read.
+                        for message in watch.take():
+                            yield message
+                except AmtOpConError as error:
+                    watch.failed(error)
+                else:
+                    watch.ok()
 
     def stop(self, *, timeout: float | None = None) -> bool:
         """Ask the job to end (STOP): True when accepted, False when it had already ended.

@@ -10,7 +10,7 @@ from typing import Any, Final, TypeVar
 
 import httpx
 
-from amtopcon._convert import StructureFailure, structure, structure_int
+from amtopcon._convert import StructureFailure, parse_timestamp, structure, structure_int
 from amtopcon._wire.names import (
     ACTION_FIELDS,
     F_BATCH_REQUEST_ID,
@@ -47,7 +47,7 @@ from amtopcon.errors import (
     PermissionDeniedError,
     RateLimitError,
 )
-from amtopcon.models import ActionResult, JobStatus, Message, MessagePage
+from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message, MessagePage
 
 # --------------------------------------------------------------------------- responses
 
@@ -164,6 +164,14 @@ def parse_job_status(
     data: Any, *, status_code: int | None = None, request_id: str | None = None, about: int | None = None
 ) -> JobStatus:
     """A MonitorJob answer (about the job `about`, when given)."""
+    if type(data) is dict:
+        try:
+            fast = _fast_status(data)
+        except Exception:  # the strict path below words what was wrong
+            pass
+        else:
+            if about is None or fast.batch_request_id == about:
+                return fast
     result: JobStatus = _wrap(
         MONITOR_JOB,
         lambda d: _about(_parse(d, STATUS_FIELDS, JobStatus, MONITOR_JOB), about),
@@ -179,6 +187,14 @@ def parse_message_page(
 ) -> MessagePage:
     """A GetMessages answer; messages come back ordered by sequence. Sequences are positive
     and unique within a page, and the page is about the job `about` (when both are given)."""
+    if type(data) is dict:
+        try:
+            fast = _fast_page(data)
+        except Exception:  # the strict path below words what was wrong
+            pass
+        else:
+            if about is None or fast.batch_request_id is None or fast.batch_request_id == about:
+                return fast
 
     def read(d: Any) -> MessagePage:
         if not isinstance(d, Mapping):
@@ -220,6 +236,99 @@ def parse_message_page(
 
     result: MessagePage = _wrap(GET_MESSAGES, read, data, status_code, request_id)
     return result
+
+
+# --------------------------------------------------------------------------- the fast path
+# A well-formed answer (the common case) is read directly, field by field, with the same
+# rules as the strict converter (`amtopcon._convert`'s hooks). Any doubt (an exception of
+# any kind, or a rule broken) falls back to the strict path, which alone words the typed
+# error: the fast path only ever returns what the strict one would.
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError
+    return value
+
+
+def _code_of(value: Any) -> CompletionCode:
+    return CompletionCode(structure_int(value))
+
+
+_STATUS_HOOKS: Final[Mapping[str, Any]] = {
+    "batch_request_id": structure_int,
+    "code": _code_of,
+    "status_text": _text,
+    "description": _text,
+    "application": _text,
+    "job_name": _text,
+    "submitted_at": parse_timestamp,
+    "started_at": parse_timestamp,
+    "ended_at": parse_timestamp,
+}
+_MESSAGE_HOOKS: Final[Mapping[str, Any]] = {
+    "sequence": structure_int,
+    "timestamp": parse_timestamp,
+    "severity": _text,
+    "text": _text,
+}
+
+
+def _fields(data: dict[str, Any], names: Mapping[str, str], hooks: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():  # as `_rename`: case-insensitive, None is absent, the last key wins
+        field = names.get(key.lower())
+        if field is not None and value is not None:
+            out[field] = value
+    for field, value in out.items():
+        out[field] = hooks[field](value)
+    return out
+
+
+def _fast_status(data: dict[str, Any]) -> JobStatus:
+    return JobStatus(**_fields(data, STATUS_FIELDS, _STATUS_HOOKS))
+
+
+def _fast_page(data: dict[str, Any]) -> MessagePage:
+    raw: Any = None
+    has_more: Any = False
+    brid: int | None = None
+    for key, value in data.items():
+        name = key.lower()
+        if name == _MESSAGES_KEY:
+            raw = value
+        elif name == _HAS_MORE_KEY:
+            has_more = value
+        elif name == _BRID_KEY:
+            brid = None if value is None else structure_int(value)
+    if raw is None:
+        raw = []
+    if type(raw) is not list or (has_more is not None and type(has_more) is not bool):
+        raise TypeError
+    messages = []
+    for item in raw:
+        if type(item) is not dict:
+            raise TypeError
+        fields = _fields(item, MESSAGE_FIELDS, _MESSAGE_HOOKS)
+        if "text" not in fields:
+            raise TypeError
+        messages.append(Message(**fields))
+    messages.sort(key=_sequence)
+    last = 0
+    for message in messages:
+        if message.sequence <= last:  # not positive, or twice
+            raise TypeError
+        last = message.sequence
+    return MessagePage(messages=tuple(messages), has_more=bool(has_more), batch_request_id=brid)
+
+
+def _sequence(message: Message) -> int:
+    return message.sequence
+
+
+_MESSAGES_KEY: Final = F_MESSAGES.lower()
+_HAS_MORE_KEY: Final = F_HAS_MORE.lower()
+_BRID_KEY: Final = F_BATCH_REQUEST_ID.lower()
 
 
 # --------------------------------------------------------------------------- errors

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from amtopcon._clock import Clock
+from amtopcon._clock import Clock, sleep_for
 
 if TYPE_CHECKING:  # pragma: no cover
     import anyio
@@ -424,9 +424,12 @@ class SpeedClock(EmulatorClock):
 
     async def asleep(self, seconds: float) -> None:
         """Suspend the task for `seconds` of clock time."""
-        import anyio
+        import asyncio
 
-        await anyio.sleep(max(seconds, 0.0) / self.speed)
+        if asyncio._get_running_loop() is not None:  # as `sleep_for`, one frame fewer per sleeping task
+            await asyncio.sleep(max(seconds, 0.0) / self.speed)
+            return
+        await sleep_for(max(seconds, 0.0) / self.speed)
 
     def __repr__(self) -> str:
         return f"SpeedClock(speed={self.speed}, origin={self.origin})"

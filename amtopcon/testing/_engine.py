@@ -14,15 +14,18 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import sys as _sys
 import threading
 import time as _time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from amtopcon import _constants as C
 from amtopcon import _validate, _wire
 from amtopcon._clock import Clock
 from amtopcon._text import counted
@@ -92,6 +95,14 @@ def _not_found(brid: int) -> _Refused:
     return _Refused(404, _wire.E_BATCH_REQUEST_NOT_FOUND, f"batch request {brid} not found")
 
 
+_UNIQUE_HEADERS: Final = frozenset({_wire.H_REQUEST_ID.lower()})
+
+
+def _shared_text(headers: dict[str, str]) -> dict[str, str]:
+    # Header names and the values repeated from request to request, interned (a request id is not).
+    return {_sys.intern(k): v if k in _UNIQUE_HEADERS else _sys.intern(v) for k, v in headers.items()}
+
+
 class Emulator:
     """An AMT batch environment in process, speaking the AMTOpCon wire contract.
 
@@ -108,6 +119,9 @@ class Emulator:
             an ASP.NET 6 service writes them: camelCase keys, timestamps with 7 fractional
             digits and no offset, errors as `application/problem+json` with a `traceId`
             and no `X-Request-Id` echoed).
+        request_log: how many of the latest requests `requests` keeps (default 10,000, so a
+            long-running served emulator stays flat in memory); None keeps every one (for
+            a test that counts more than that). `request_count` counts them all either way.
 
     Like a server, it answers only under the service's base path (`/AmtOpConService/`):
     any other path is a 404.
@@ -124,6 +138,7 @@ class Emulator:
         token_ttl: float = 3600.0,
         message_cap: int = 1000,
         dialect: Dialect = "contract",
+        request_log: int | None = C.EMULATOR_REQUEST_LOG,
     ) -> None:
         if catalog is not None and not isinstance(catalog, Catalog):
             raise ValidationError(
@@ -138,6 +153,8 @@ class Emulator:
         self.dialect: Dialect = dialect
         token_ttl = _validate.seconds(token_ttl, "token_ttl", inclusive=False)
         message_cap = _validate.integer(message_cap, "message_cap", minimum=1)
+        if request_log is not None:
+            request_log = _validate.integer(request_log, "request_log", minimum=0)
         self.catalog = catalog if catalog is not None else Catalog.default()
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.store: Store = store if store is not None else MemoryStore()
@@ -148,7 +165,8 @@ class Emulator:
         self.available = True
         self._epoch = self._clock_epoch(self.clock)
         self._lock = threading.RLock()
-        self._requests: list[RecordedRequest] = []
+        self._requests: deque[RecordedRequest] = deque(maxlen=request_log)
+        self._request_count = 0
         self._scheduler = Scheduler(self.catalog.concurrency, self._epoch)
         for rec in self.store.requests():
             self._scheduler.submit(resolve(self.catalog, rec), self.store.actions(rec.batch_request_id), restored=True)
@@ -204,9 +222,16 @@ class Emulator:
     # -- what was received
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first (passwords masked)."""
+        """The requests received so far, oldest first (passwords masked): every one, or
+        the latest `request_log` of them (10,000 by default)."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def request_count(self) -> int:
+        """How many requests were received, counting those `requests` no longer keeps."""
+        with self._lock:
+            return self._request_count
 
     def expire_tokens(self) -> None:
         """Make every logon token issued so far expire now (the next call answers 401)."""
@@ -325,14 +350,15 @@ class Emulator:
                     response = Drop(True)
                 elif fault is not None and fault.kind == "delay":
                     response = attrs.evolve(response, delay=fault.seconds)
+            self._request_count += 1
             self._requests.append(
                 RecordedRequest(
-                    function=function,
-                    method=method.upper(),
-                    path=path,
+                    function=_sys.intern(function),  # interned: the log's records share their repeated text
+                    method=_sys.intern(method.upper()),
+                    path=_sys.intern(path),
                     query=dict(query),
                     body=mask_body(parsed),
-                    headers=mask_headers(hdrs),
+                    headers=_shared_text(mask_headers(hdrs)),
                     time=now,
                     status=response.status if isinstance(response, EmulatorResponse) else None,
                 )
@@ -550,7 +576,7 @@ class Emulator:
                 self.at(now),
                 latest,
                 len(ids),
-                len(self._requests),
+                self._request_count,
                 jobs,
                 len(self.catalog.users),
             )

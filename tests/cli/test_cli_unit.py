@@ -100,6 +100,32 @@ def test_light_start_up_imports_neither_httpx_nor_cattrs(argv: list[str]) -> Non
     assert proc.stdout.strip().splitlines()[-1] == "False False 0"
 
 
+@pytest.mark.parametrize("argv", [["--version"], ["encode", "ocadm"]])
+def test_the_entry_point_answers_version_and_encode_before_loading_the_cli(argv: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from amtopcon._entry import main\n"
+        f"rc = main({argv!r})\n"
+        "print([m for m in ('argparse', 'amtopcon.cli', 'httpx', 'cattrs', 'attrs') if m in sys.modules], rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    answer, loaded = proc.stdout.strip().splitlines()
+    assert loaded == "[] 0"
+    full_cli = f"from amtopcon.cli import main; main({argv!r})"
+    full = subprocess.run([sys.executable, "-c", full_cli], capture_output=True, text=True, timeout=60)
+    assert answer == full.stdout.strip()  # the same answer as the full command line gives
+
+
+@pytest.mark.parametrize("argv", [["encode", ""], ["encode", "--help"], ["--version", "x"]])
+def test_the_entry_point_hands_anything_else_to_the_full_cli(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from amtopcon._entry import main as entry
+
+    assert entry(argv) == main(argv)
+
+
 # -- parsing and usage errors
 @pytest.mark.parametrize(
     ("argv", "legacy"),

@@ -81,7 +81,7 @@ def test_the_wheel_ships_the_package_typed_with_its_data_and_entry_points(dist: 
     for dependency in ("httpx", "attrs", "cattrs"):
         assert dependency in requires
     assert "Typing :: Typed" in (metadata.get_all("Classifier") or [])
-    assert "amtopcon = amtopcon.cli:main" in entry_points
+    assert "amtopcon = amtopcon._entry:main" in entry_points
     assert "amtopcon = amtopcon.testing.pytest_plugin" in entry_points
 
 

@@ -715,3 +715,35 @@ def test_a_client_closes_the_pool_the_emulator_made_for_it_and_leaves_yours_open
         assert client.heartbeat()
     assert not yours.is_closed
     yours.close()
+
+
+# --------------------------------------------------------------------------- the request log
+
+
+def _heartbeats(emulator: Emulator, n: int) -> None:
+    for _ in range(n):
+        emulator.handle("GET", "/AmtOpConService/" + w.HEARTBEAT, {}, {}, b"")
+
+
+def test_the_request_log_keeps_the_latest_10000_requests_by_default_and_counts_them_all() -> None:
+    emulator = Emulator()
+    _heartbeats(emulator, 10_250)
+    kept = emulator.requests
+    assert len(kept) == 10_000 and emulator.request_count == 10_250
+    assert all(r.function == w.HEARTBEAT for r in kept)
+
+
+def test_the_request_log_bound_is_a_setting_and_none_keeps_every_request() -> None:
+    small = Emulator(request_log=3)
+    with small.client() as client:
+        job = client.start("DEMO2", "REPORTTEST01")
+        for _ in range(4):
+            client.monitor_job(job.batch_request_id)
+    assert [r.function for r in small.requests] == [w.MONITOR_JOB] * 3  # the latest three
+    assert small.request_count == 6  # Logon, START and four checks
+    every = Emulator(request_log=None)
+    _heartbeats(every, 10_250)
+    assert len(every.requests) == 10_250
+    with pytest.raises(ValidationError) as info:
+        Emulator(request_log=-1)
+    assert info.value.field == "request_log"

@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -329,6 +330,24 @@ async def test_a_job_of_10000_messages_is_followed_with_each_message_transferred
     assert len(reads) > 10  # it read while the job ran (500 s), not once at the end
 
 
+async def test_following_a_finished_100000_message_job_yields_its_first_message_after_one_page(
+    twin: Any, emulator: Emulator
+) -> None:
+    emulator.add_job("BULK", "LOUD", steps=[(f"message {i}", 0) for i in range(1, 100_001)])
+    t = twin()
+    started = await t.start("BULK", "LOUD")
+    assert (await t.call(started, "wait")).code is C.DONE
+    handle = t.client.job(started.batch_request_id)  # re-attached: nothing read yet
+    before = len(calls(emulator, _wire.GET_MESSAGES))
+    first = await t.follow(handle, limit=1)
+    assert [m.sequence for m in first] == [1]
+    # One page was read before the first message came out, not the whole log.
+    assert len(calls(emulator, _wire.GET_MESSAGES)) - before == 1
+    rest = await t.follow(handle)
+    assert [m.sequence for m in rest] == list(range(2, 100_001))
+    assert handle.last_sequence == 100_000
+
+
 # --------------------------------------------------------------------------- 1,000 at once
 
 
@@ -427,3 +446,117 @@ async def test_after_a_follow_the_final_status_costs_no_call_and_wait_would_read
     assert again == {_wire.MONITOR_JOB: 1, _wire.GET_MESSAGES: 3}
     assert [r.query[_wire.Q_AFTER_SEQUENCE] for r in calls(emulator, _wire.GET_MESSAGES)[-3:]] == ["0", "1000", "2000"]
     assert result == JobResult(status, kept)  # what a follow already had
+
+
+# --------------------------------------------------------------------------- calls in flight
+
+
+class InFlight(httpx.AsyncBaseTransport):
+    """The emulator's transport, counting the requests it holds at once (each yields to
+    the event loop a few times before it is answered, so that concurrent calls overlap)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.now = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            for _ in range(3):
+                await anyio.lowlevel.checkpoint()
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+
+def _wide(emulator: Emulator, n: int) -> None:
+    emulator.catalog.add_queue("WIDE", n)
+    emulator.catalog.add_application("MANY", queue="WIDE")
+
+
+@pytest.mark.parametrize("limit", [1, 4])
+async def test_a_client_keeps_at_most_max_in_flight_calls_in_flight(limit: int) -> None:
+    emulator = Emulator()
+    _wide(emulator, 200)
+    emulator.add_job("MANY", "SHORT", steps=[("short", 3)])
+    counting = InFlight(emulator.async_transport())
+    client = emulator.async_client(max_in_flight=limit, http_client=httpx.AsyncClient(transport=counting))
+    assert client.max_in_flight == limit
+    results: list[Any] = []
+
+    async def one() -> None:
+        handle = await client.start("MANY", "SHORT")
+        results.append(await handle.wait())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(200):
+            tg.start_soon(one)
+    assert len(results) == 200 and {r.code for r in results} == {C.DONE}
+    assert counting.most == limit  # the calls did overlap, and never more than the bound
+    assert len(calls(emulator, _wire.MONITOR_JOB)) >= 200
+
+
+async def test_ten_thousand_concurrent_waits_all_end_with_their_own_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    emulator = Emulator(request_log=0)  # 10,000 jobs: nothing to count here, nothing kept
+    n = 10_000
+    _wide(emulator, n)
+    finals = {"OK": C.DONE, "FAIL": C.ERROR}
+    for i, (job, final) in enumerate(finals.items()):
+        emulator.add_job("MANY", job, steps=[("{param[0]}", 2 * (i + 1))], final=final)
+    # No jitter: the virtual clock jumps once per distinct wake-up, and 10,000 jittered
+    # schedules would make 60,000 of them (the checks themselves are what is tested).
+    client = emulator.async_client(poll=PollPolicy(jitter=0.0))
+    names = list(finals)
+    handles = [await client.start("MANY", names[i % 2], parameters=[str(i)]) for i in range(n)]
+    results: dict[int, Any] = {}
+
+    async def one(i: int) -> None:
+        results[i] = await handles[i].wait()
+
+    refused = forbid_real_sleep(monkeypatch)
+    async with anyio.create_task_group() as tg:
+        for i in range(n):
+            tg.start_soon(one, i)
+    assert refused == [] and len(results) == n
+    for i, result in results.items():
+        assert result.status.batch_request_id == handles[i].batch_request_id
+        assert result.code is finals[names[i % 2]]
+        assert [m.text for m in result.messages] == [str(i)]
+
+
+async def test_cancelling_one_wait_leaves_the_others_running_and_frees_its_turn() -> None:
+    emulator = Emulator()
+    _wide(emulator, 10)
+    emulator.add_job("MANY", "SHORT", steps=[("short", 5)])
+    emulator.add_job("MANY", "LONG", steps=[("long", 3600)])
+    client = emulator.async_client(max_in_flight=1)  # one call at a time: a held turn would stall the rest
+    long = await client.start("MANY", "LONG")
+    shorts = [await client.start("MANY", "SHORT") for _ in range(3)]
+    results: list[Any] = []
+
+    async def short(handle: AsyncJobHandle) -> None:
+        results.append(await handle.wait())
+
+    scope = anyio.CancelScope()
+    cancelled: list[bool] = []
+
+    async def the_long_one() -> None:
+        with scope:
+            await long.wait()
+        cancelled.append(scope.cancelled_caught)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(short, shorts[0])
+        tg.start_soon(short, shorts[1])
+        tg.start_soon(the_long_one)
+        tg.start_soon(short, shorts[2])
+        for _ in range(20):  # let every wait begin (and the long one take a turn or queue for one)
+            await anyio.lowlevel.checkpoint()
+        scope.cancel()  # only the long wait is inside this scope
+    assert cancelled == [True]
+    assert sorted(r.status.batch_request_id for r in results) == sorted(h.batch_request_id for h in shorts)
+    assert all(r.code is C.DONE for r in results)
+    assert not long.ended  # its wait ended; the job itself was not touched
+    assert emulator.status(long.batch_request_id).code is C.RUNNING

@@ -38,6 +38,7 @@ DOCUMENTED = [
     ("event_hooks", None),
     ("http_client", None),
     ("max_response_size", 64 * 1024 * 1024),
+    ("max_in_flight", 10),
 ]
 CONNECTOR_CONFIG = """\
 [CONNECTOR]

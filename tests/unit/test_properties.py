@@ -120,6 +120,70 @@ def test_parsers_raise_nothing_but_invalid_response(name: str, data: Any) -> Non
     assert isinstance(w.parse_heartbeat(data), bool)
 
 
+def _outcome(parse: Any, data: Any, about: int | None) -> Any:
+    try:
+        return parse(data, status_code=200, request_id="r", about=about)
+    except InvalidResponseError as err:
+        return ("error", str(err), err.body)
+
+
+well_formed_statuses = st.fixed_dictionaries(
+    {"BatchRequestId": st.integers(1, 10**6) | st.integers(1, 10**6).map(str), "Status": st.integers(-5, 30)},
+    optional={
+        "StatusText": st.text(max_size=8),
+        "ApplicationName": st.text(max_size=8) | st.none(),
+        "StartedAt": timestamps,
+        "endedat": timestamps | st.none(),
+    },
+)
+well_formed_pages = st.fixed_dictionaries(
+    {
+        "Messages": st.lists(
+            st.fixed_dictionaries(
+                {"Sequence": st.integers(-1, 50), "Text": st.text(max_size=5)},
+                optional={"Timestamp": timestamps, "severity": st.sampled_from(["INFO", "ERROR"])},
+            ),
+            max_size=4,
+        ),
+        "HasMore": st.booleans(),
+    },
+    optional={"BatchRequestId": st.integers(1, 3)},
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "fast", "strict_answers"),
+    [
+        ("parse_job_status", "_fast_status", well_formed_statuses | objects(STATUS_KEYS)),
+        (
+            "parse_message_page",
+            "_fast_page",
+            well_formed_pages | objects([w.F_BATCH_REQUEST_ID, w.F_HAS_MORE, w.F_MESSAGES], PAGE_VALUES),
+        ),
+    ],
+)
+@given(data=st.data())
+def test_the_fast_parse_of_common_answers_changes_no_outcome(
+    name: str, fast: str, strict_answers: Any, data: st.DataObject
+) -> None:
+    """MonitorJob and GetMessages answers are read by a direct parser first: whatever the
+    answer, the result (or the typed error, word for word) is what the strict path gives."""
+    from unittest import mock
+
+    from amtopcon._wire import responses
+
+    answer = data.draw(strict_answers | answers)
+    about = data.draw(st.none() | st.integers(1, 3) | st.sampled_from([2112]))
+    parse = getattr(responses, name)
+    got = _outcome(parse, answer, about)
+
+    def refuse(_: Any) -> Any:
+        raise TypeError
+
+    with mock.patch.object(responses, fast, refuse):  # only the strict path
+        assert got == _outcome(parse, answer, about)
+
+
 @given(content=bodies)
 def test_decode_json_raises_nothing_but_invalid_response(content: bytes) -> None:
     try:
