@@ -356,7 +356,6 @@ class InvalidResponseError(AmtOpConError):
         body: str | None = None,
         response: httpx.Response | None = None,
         attempts: int | None = None,
-        errors: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__(message, attempts=attempts)
         self.status_code = status_code
