@@ -154,18 +154,14 @@ def test_a_thousand_concurrent_starts_through_a_chaos_proxy(emulator: Emulator, 
 # --------------------------------------------------------------------------- row 15
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="NOT DONE: a call whose re-Logon token also expires while it waits in the pool gets a "
-    "second 401, which the contract makes final; needs a contract decision (see the guide, row 15)",
-)
 def test_row15_a_thousand_tasks_with_expiring_tokens_see_no_authentication_error(
     emulator: Emulator, served: EmulatorServer
 ) -> None:
     """Tokens expire every 250-350 requests served (the issue's 5-10 s, measured in work so that
     a loaded machine sees the same) while 1,000 tasks call through one pool: every call succeeds, because queued
     calls take their token only when a connection is theirs and a Logon never waits behind
-    them (on main: 85 % AuthenticationError)."""
+    them: a call waits for its turn (`max_in_flight`) before it reads the token it sends
+    (before this round: 85 % AuthenticationError)."""
     import threading
 
     from amtopcon.errors import AmtOpConError
