@@ -151,10 +151,11 @@ def run_check(args: argparse.Namespace) -> int:
     with open_client(args) as client:
         accepted = client.check()
         url, user = client.base_url, client.username
-    if getattr(args, "json", False):
+    as_json = getattr(args, "json", False)
+    if as_json:
         print(dumps({"accepted": accepted, "server": url, "user": user}), flush=True)
     if accepted:
-        if not args.quiet:
+        if not (args.quiet or as_json):
             print(f"ok: the AMTOpCon server at {url} accepts the credentials of {user}", flush=True)
         return 0
     print(

@@ -178,6 +178,12 @@ def test_check_against_a_served_emulator(
     err = _err(capsys)
     assert err.startswith("amtopcon: refused: ") and "wrong" not in err
     assert main(["heartbeat", *base, "--password", "wrong", "--quiet"]) == 0  # up, whatever the password
+    capsys.readouterr()
+    assert main(["check", *base, "--password", "wrong", "--json"]) == 24
+    answer = json.loads(capsys.readouterr().out)
+    assert answer == {"accepted": False, "server": served.url, "user": "ocadm"}
+    assert main(["check", *base, "--password", "opconxps", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accepted"] is True
     wrong_url = served.url.removesuffix(w.SERVICE_PATH) + "/foo/"
     assert main(["check", "--base-url", wrong_url, "--user", "ocadm", "--password", "opconxps"]) == 23
 
