@@ -25,7 +25,7 @@ MAX_BATCH_REQUEST_ID: Final = 2**63 - 1  # an Int64 on the wire
 KILL_GRACE: Final = 30.0  # seconds a `with` block (or the CLI on a signal) gives its best-effort KILL
 LAST_CHECK: Final = 1.0  # seconds the last status check, made at a wait's deadline, may take
 
-# -- PollPolicy(): every 0.5 s, then a twelfth-and-a-half (8 %) of the time waited, at most 15 s
+# -- PollPolicy(): every 0.5 s, then a twelfth-and-a-half (8 %) of the time slept, at most 15 s
 POLL_INITIAL_DELAY: Final = 0.5
 POLL_INTERVAL: Final = 0.5
 POLL_BACKOFF: Final = 1.0
