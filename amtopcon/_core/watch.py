@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Final, NoReturn
 
 from amtopcon import _constants as C
@@ -29,14 +29,14 @@ from amtopcon.errors import (
     ValidationError,
     WaitTimeoutError,
 )
-from amtopcon.models import ActionResult, JobResult, JobStatus, Message, MessagePage, TaskValue
+from amtopcon.models import ActionResult, JobResult, JobStatus, Message, MessagePage
 from amtopcon.polling import PollPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from amtopcon._async.client import AsyncClient
     from amtopcon._sync.client import Client
 
-__all__ = ["TRANSIENT", "AsyncOnStatus", "HandleCore", "OnStatus", "TaskValuesArg", "Watch", "status_from_action"]
+__all__ = ["TRANSIENT", "AsyncOnStatus", "HandleCore", "OnStatus", "Watch", "status_from_action"]
 
 #: Errors that a wait or a follow waits out (up to `PollPolicy.max_outage`): the server
 #: could not be reached, failed (5xx after the client's own retries) or asked us to slow down.
@@ -44,7 +44,6 @@ TRANSIENT: Final = (APIConnectionError, InternalServerError, RateLimitError)
 
 OnStatus = Callable[[JobStatus], object]
 AsyncOnStatus = Callable[[JobStatus], object | Awaitable[object]]
-TaskValuesArg = Mapping[str, str] | Sequence[TaskValue | tuple[str, str]] | None
 
 
 def _describe(status: JobStatus | None) -> str:
@@ -327,11 +326,6 @@ class Watch:
 def _no_deadline_if_inf(seconds: float | None) -> float | None:
     """Infinity (like None) means no deadline: an infinite one would reach a socket timeout."""
     return None if seconds == math.inf else seconds
-
-
-def _chain_first(first: float, rest: Iterator[float]) -> Iterator[float]:
-    yield first
-    yield from rest
 
 
 def log_callback_error(status: JobStatus) -> None:
