@@ -69,6 +69,7 @@ TOKENS = [
     ("AsyncLock", "Lock"),
     ("AsyncShield", "Shield"),
     ("AsyncSlots", "Slots"),
+    ("AsyncPoller", "Poller"),
     ("anotify", "notify"),
     ("AsyncAttempt", "Attempt"),
     ("aread_capped", "read_capped"),

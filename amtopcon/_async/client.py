@@ -29,6 +29,7 @@ from amtopcon._core.observe import (
     redacted_request,
     redacted_response,
 )
+from amtopcon._core.poller import AsyncPoller
 from amtopcon._core.primitives import AsyncAttempt, AsyncLock, AsyncSlots, anotify, aread_capped
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import AsyncOnStatus, status_from_action
@@ -272,6 +273,9 @@ class AsyncClient(BaseClient):
 
     def _new_slots(self, n: int) -> AsyncSlots:
         return AsyncSlots(n)
+
+    def _new_poller(self) -> AsyncPoller:
+        return AsyncPoller(self._clock)
 
     async def _send_in_turn(self, wreq: _wire.WireRequest, deadline: float | None) -> tuple[CallState, Done]:
         # At most max_in_flight calls at once, first come, first served. The token is fetched

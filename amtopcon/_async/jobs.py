@@ -125,8 +125,9 @@ class AsyncJobHandle(HandleCore):
         watch = Watch(self, timeout, poll, following=False, cursor=0)
         with watch.observer:
             while not watch.done:
+                # Parked on the client's poll scheduler: nothing but the wait's own frame is held.
+                await self._client._poller.asleep(watch.next_sleep())
                 with watch.observer.current():
-                    await self._client.clock.asleep(watch.next_sleep())
                     watch.begin()
                     try:
                         await self._check(watch, on_status)
@@ -155,8 +156,7 @@ class AsyncJobHandle(HandleCore):
         watch = Watch(self, timeout, poll, following=True, cursor=self.last_sequence)
         with watch.observer:  # current around each call only: never across a yield
             while not watch.done:
-                with watch.observer.current():
-                    await self._client.clock.asleep(watch.next_sleep())
+                await self._client._poller.asleep(watch.next_sleep())
                 watch.begin()
                 try:
                     with watch.observer.current():

@@ -215,7 +215,7 @@ class WatchObserver(_Observed):
 
     def current(self) -> contextlib.AbstractContextManager[object]:
         """A block in which this watch is the current scope (its round's calls nest under it)."""
-        return contextlib.nullcontext()
+        return self  # nothing to enter, nothing allocated (10,000 waits go through here)
 
     def checked(self, status: JobStatus, changed: bool) -> None:
         """A status check answered (`changed`: first status seen or a new code)."""

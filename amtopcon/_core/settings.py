@@ -251,6 +251,7 @@ class BaseClient:
         if clock is not None and not isinstance(clock, Clock):
             raise ValidationError("clock: expected an amtopcon.Clock", field="clock")
         self._clock = clock or Clock()
+        self._poller = self._new_poller()  # when each wait's next round is due
         self._event_hooks = check_event_hooks(settings.get("event_hooks"))
         self._observer: Observer = NO_OBSERVER  # telemetry: `amtopcon.otel.instrument(client)` sets it
         self._rng = random.Random()
@@ -349,6 +350,10 @@ class BaseClient:
 
     def _new_slots(self, n: int) -> Any:
         """The bound on calls in flight (each flavour gives its own)."""
+        raise NotImplementedError
+
+    def _new_poller(self) -> Any:
+        """The poll scheduler of the waits and follows (each flavour gives its own)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

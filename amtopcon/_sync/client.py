@@ -30,6 +30,7 @@ from amtopcon._core.observe import (
     redacted_request,
     redacted_response,
 )
+from amtopcon._core.poller import Poller
 from amtopcon._core.primitives import Attempt, Lock, Slots, notify, read_capped
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import OnStatus, status_from_action
@@ -272,6 +273,9 @@ class Client(BaseClient):
 
     def _new_slots(self, n: int) -> Slots:
         return Slots(n)
+
+    def _new_poller(self) -> Poller:
+        return Poller(self._clock)
 
     def _send_in_turn(self, wreq: _wire.WireRequest, deadline: float | None) -> tuple[CallState, Done]:
         # At most max_in_flight calls at once, first come, first served. The token is fetched

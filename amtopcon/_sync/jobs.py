@@ -124,8 +124,9 @@ class JobHandle(HandleCore):
         watch = Watch(self, timeout, poll, following=False, cursor=0)
         with watch.observer:
             while not watch.done:
+                # Parked on the client's poll scheduler: nothing but the wait's own frame is held.
+                self._client._poller.sleep(watch.next_sleep())
                 with watch.observer.current():
-                    self._client.clock.sleep(watch.next_sleep())
                     watch.begin()
                     try:
                         self._check(watch, on_status)
@@ -154,8 +155,7 @@ class JobHandle(HandleCore):
         watch = Watch(self, timeout, poll, following=True, cursor=self.last_sequence)
         with watch.observer:  # current around each call only: never across a yield
             while not watch.done:
-                with watch.observer.current():
-                    self._client.clock.sleep(watch.next_sleep())
+                self._client._poller.sleep(watch.next_sleep())
                 watch.begin()
                 try:
                     with watch.observer.current():
