@@ -193,26 +193,30 @@ def server_alone(sizes: Sizes) -> list[Row]:
 
 
 async def _task_bytes(n: int, kind: str) -> float:
-    """Bytes per waiting task, of one kind: `waits` (AsyncJobHandle.wait() on 1-hour jobs),
-    `own` (a bare task waiting on an asyncio.Event of its own, as a job's wait needs its own
-    wake-up) or `shared` (bare tasks all waiting on one Event: the floor of any task)."""
+    """Bytes per waiting task, of one kind: `waits` (AsyncJobHandle.wait() on 1-hour jobs,
+    the handles made beforehand; each wait makes its own state), `own` (a bare task waiting
+    on an asyncio.Event made with it, as a wait makes its own state) or `premade` (a bare
+    task waiting on an Event made beforehand: the floor of any waiting task)."""
     client = None
     if kind == "waits":
-        emulator = Emulator(clock=SpeedClock(1.0))
+        # A slow clock: the first check (0.5 s of clock) is 50 real seconds away, so no wait
+        # has woken when the memory is read, however long 10,000 first steps take.
+        emulator = Emulator(clock=SpeedClock(0.01))
         emulator.catalog.add_queue("WIDE", n)
         emulator.catalog.add_application("BENCH", queue="WIDE")
         emulator.add_job("BENCH", "HOUR", steps=[Step("an hour", 3600)])
         client = emulator.async_client()
         handles = [await client.start("BENCH", "HOUR") for _ in range(n)]
-    shared = asyncio.Event()
-    events = [asyncio.Event() for _ in range(n)] if kind == "own" else [shared]
+    premade = [asyncio.Event() for _ in range(n)] if kind == "premade" else []
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     if kind == "waits":
         tasks = [asyncio.ensure_future(h.wait()) for h in handles]
+    elif kind == "own":
+        tasks = [asyncio.ensure_future(asyncio.Event().wait()) for _ in range(n)]
     else:
-        tasks = [asyncio.ensure_future(events[i if kind == "own" else 0].wait()) for i in range(n)]
+        tasks = [asyncio.ensure_future(event.wait()) for event in premade]
     await asyncio.sleep(0.05)  # every task is parked (a wait's first check is 0.5 s away)
     size = (tracemalloc.get_traced_memory()[0] - before) / n
     tracemalloc.stop()
@@ -237,21 +241,20 @@ def _probe(kind: str, n: int) -> float:
 
 def memory(sizes: Sizes) -> list[Row]:
     n = sizes.memory_jobs
-    got: dict[str, list[float]] = {"waits": [], "own": [], "shared": []}
+    got: dict[str, list[float]] = {"waits": [], "own": [], "premade": []}
     for repeat in range(3):
         kinds = list(got) if repeat % 2 == 0 else list(reversed(got))
         for kind in kinds:
             got[kind].append(_probe(kind, n))
-    waits, own, shared = (statistics.median(got[k]) for k in ("waits", "own", "shared"))
+    waits, own, premade = (statistics.median(got[k]) for k in ("waits", "own", "premade"))
     return [
         Row(
             f"memory per waiting job: {n:,} concurrent AsyncJobHandle.wait() on 1-hour jobs",
             "benchmarks/run_all.py: memory (tracemalloc; each kind in a fresh interpreter, median of 3)",
             "<= the bare task (<= 2.2 KiB)",
-            f"{waits:,.0f} B ({waits / own:.2f}x the bare task measured here; "
-            f"{'under' if waits <= 2253 else 'over'} the 2.2 KiB the issue measured for it)",
-            f"a bare asyncio task waiting on an Event of its own: {own:,.0f} B "
-            f"(tasks all waiting on one shared Event, which cannot wake one job alone: {shared:,.0f} B)",
+            f"{waits:,.0f} B ({waits / own:.2f}x the bare task)",
+            f"a bare asyncio task waiting on an Event made with it: {own:,.0f} B (the issue's method; "
+            f"on an Event made beforehand, the floor of any waiting task: {premade:,.0f} B)",
             waits <= own,
         )
     ]
@@ -558,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="alternating A/B repeats (default 5)")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="the page to write (-: stdout)")
-    parser.add_argument("--probe-memory", choices=["waits", "own", "shared"], help=argparse.SUPPRESS)
+    parser.add_argument("--probe-memory", choices=["waits", "own", "premade"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe_memory:  # one measurement of `memory`, in this fresh interpreter
         print(asyncio.run(_task_bytes(args.jobs or FULL.memory_jobs, args.probe_memory)))
