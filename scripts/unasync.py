@@ -70,6 +70,7 @@ TOKENS = [
     ("AsyncShield", "Shield"),
     ("AsyncSlots", "Slots"),
     ("anotify", "notify"),
+    ("abind_deadlines", "bind_deadlines"),
     ("AsyncAttempt", "Attempt"),
     ("aread_capped", "read_capped"),
     ("__aenter__", "__enter__"),
