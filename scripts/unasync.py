@@ -71,6 +71,7 @@ TOKENS = [
     ("AsyncSlots", "Slots"),
     ("AsyncPoller", "Poller"),
     ("anotify", "notify"),
+    ("abind_deadlines", "bind_deadlines"),
     ("AsyncAttempt", "Attempt"),
     ("aread_capped", "read_capped"),
     ("__aenter__", "__enter__"),

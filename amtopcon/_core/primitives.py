@@ -1,6 +1,7 @@
 """Paired primitives: each async piece here has a sync twin of the same shape, so that
 `scripts/unasync.py` turns `amtopcon/_async` into `amtopcon/_sync` by renaming tokens
-alone (`AsyncLock` -> `Lock`, `AsyncShield` -> `Shield`, `anotify` -> `notify`).
+alone (`AsyncLock` -> `Lock`, `AsyncShield` -> `Shield`, `anotify` -> `notify`,
+`abind_deadlines` -> `bind_deadlines`).
 The idea is httpcore's `_synchronization.py`."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from amtopcon import _constants as C
+from amtopcon import _deadline
 from amtopcon._wire.names import H_REQUEST_ID
 from amtopcon.errors import ResponseTooLargeError
 
@@ -27,8 +29,10 @@ __all__ = [
     "Lock",
     "Shield",
     "Slots",
+    "abind_deadlines",
     "anotify",
     "aread_capped",
+    "bind_deadlines",
     "notify",
     "read_capped",
 ]
@@ -174,16 +178,19 @@ class Attempt:
     It ends `seconds` (the connect plus the read timeout) after it began, later by one
     second per `C.MIN_READ_RATE` bytes of answer read, and never after `remaining` (the
     call's deadline). httpx's timeouts are per read, so an answer trickled a byte at a
-    time would pass them all; `progress()` is called between body chunks and raises
-    `httpx.ReadTimeout` once the bound is past.
+    time would pass them all. Inside the block, the end is this thread's socket deadline
+    (`amtopcon._deadline`): every connect, read and write of the attempt is capped by the
+    time left, so trickled headers end too; `progress()` is called between body chunks,
+    moves the end by the bytes read and raises `httpx.ReadTimeout` once it is past.
     """
 
-    __slots__ = ("_began", "_remaining", "_seconds", "request")
+    __slots__ = ("_began", "_previous", "_remaining", "_seconds", "request")
 
     def __init__(self, seconds: float | None, remaining: float | None, request: httpx.Request) -> None:
         self._seconds = seconds
         self._remaining = remaining
         self._began = time.monotonic()
+        self._previous: float | None = None
         self.request = request
 
     def limit(self, size: int = 0) -> float | None:
@@ -192,27 +199,36 @@ class Attempt:
         bounds = [b for b in (self._remaining, own) if b is not None]
         return min(bounds) if bounds else None
 
-    def progress(self, size: int) -> None:
-        """`size` bytes of answer have been read so far: raise `httpx.ReadTimeout` past the bound."""
+    def _check(self, size: int) -> float | None:
+        # Raise past the bound; the bound (seconds from the start) otherwise.
         limit = self.limit(size)
         if limit is not None and time.monotonic() - self._began > limit:
             raise self.timed_out()
+        return limit
+
+    def _end(self, limit: float | None) -> float | None:
+        return None if limit is None else self._began + limit
+
+    def progress(self, size: int) -> None:
+        """`size` bytes of answer have been read so far: raise `httpx.ReadTimeout` past the bound."""
+        _deadline.enter(self._end(self._check(size)))
 
     def timed_out(self) -> httpx.ReadTimeout:
         return httpx.ReadTimeout("the answer did not arrive within the attempt's time", request=self.request)
 
     def __enter__(self) -> Attempt:
+        self._previous = _deadline.enter(self._end(self.limit()))
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        pass
+        _deadline.restore(self._previous)
 
 
 class AsyncAttempt(Attempt):
     """`Attempt` with an anyio cancel scope, which also ends an attempt stuck in the
-    headers (the sync twin sees only the body between reads)."""
+    headers (the sync twin caps each socket operation by the thread's deadline instead)."""
 
     __slots__ = ("_scope", "_t0")
 
@@ -232,8 +248,7 @@ class AsyncAttempt(Attempt):
         return self
 
     def progress(self, size: int) -> None:
-        super().progress(size)
-        limit = self.limit(size)
+        limit = self._check(size)
         if self._scope is not None and limit is not None:
             self._scope.deadline = self._t0 + limit
 
@@ -245,6 +260,18 @@ class AsyncAttempt(Attempt):
         self._scope.__exit__(exc_type, exc, tb)
         if self._scope.cancelled_caught:
             raise self.timed_out()
+
+
+def abind_deadlines(http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """`http` as it is: an async attempt is bounded by its cancel scope (`AsyncAttempt`)."""
+    return http
+
+
+def bind_deadlines(http: httpx.Client) -> httpx.Client:
+    """`http`, its transports' sockets bounded by the deadline of the attempt in progress
+    (`amtopcon._deadline.bind_deadlines`; the twin of `abind_deadlines`)."""
+    _deadline.bind_deadlines(http)
+    return http
 
 
 def _too_large(response: httpx.Response, limit: int) -> ResponseTooLargeError:

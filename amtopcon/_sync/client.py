@@ -31,7 +31,7 @@ from amtopcon._core.observe import (
     redacted_response,
 )
 from amtopcon._core.poller import Poller
-from amtopcon._core.primitives import Attempt, Lock, Slots, notify, read_capped
+from amtopcon._core.primitives import Attempt, Lock, Slots, bind_deadlines, notify, read_capped
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import OnStatus, status_from_action
 from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
@@ -94,7 +94,11 @@ class Client(BaseClient):
                 a Logon's body (request and answer) is empty. A coroutine function is awaited; an exception inside
                 a hook is logged and the call goes on.
             http_client: an `httpx.Client` to use as given (it is not closed by this client;
-                redirects are never followed, whatever its `follow_redirects`).
+                redirects are never followed, whatever its `follow_redirects`). Its answers are
+                bounded by the deadlines as the client's own; for the sync `Client`, only when its
+                transports are `httpx.HTTPTransport` (the default; the connections it opens from
+                then on): with another transport, trickled headers are bounded by httpx's
+                per-read timeout alone.
             max_response_size: the largest answer read, in bytes (default 64 MiB); a larger
                 one raises `ResponseTooLargeError` before more of it is read.
             max_in_flight: calls in flight at once (default 10): the calls of every wait,
@@ -123,10 +127,11 @@ class Client(BaseClient):
                 "max_in_flight": max_in_flight,
             }
         )
+        # bind_deadlines: each socket operation of an attempt ends by its deadline (issue 15 row 1).
         if http_client is None:
-            self._http = httpx.Client(**self._http_kwargs())
+            self._http = bind_deadlines(httpx.Client(**self._http_kwargs()))
         elif isinstance(http_client, httpx.Client):
-            self._http = http_client
+            self._http = bind_deadlines(http_client)
             self._owns_http = False
         else:
             raise ValidationError("http_client: expected an httpx.Client", field="http_client")

@@ -81,17 +81,8 @@ def trickle_chunked(server: FaultServer, conn: socket.socket, request: Request) 
 # --------------------------------------------------------------------------- row 1
 
 
-SYNC_HEADERS_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the sync client cannot interrupt httpcore while it reads trickled headers "
-    "(h11 caps them at 16 KiB; each read has the read timeout); AsyncClient is bounded",
-)
-
-
 @pytest.mark.parametrize(
-    "script",
-    [trickle_body, trickle_chunked, pytest.param(trickle_headers, marks=SYNC_HEADERS_GAP)],
-    ids=["body", "chunked", "headers"],
+    "script", [trickle_body, trickle_chunked, trickle_headers], ids=["body", "chunked", "headers"]
 )
 def test_row1_trickled_answer_ends_by_total_timeout(script: object) -> None:
     with FaultServer(answering(script)) as server, client(server) as c:
