@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 #: Generous upper bound (real seconds) proving a call "did not hang"; never a speed assert.
@@ -68,6 +69,6 @@ def texts(exc: BaseException) -> str:
             out.append(repr(obj))
         except Exception:
             pass
-        if hasattr(obj, "raw") and isinstance(getattr(obj, "raw", None), list):  # httpx.Headers
+        if isinstance(obj, httpx.Headers):
             out += [f"{k!r}{v!r}" for k, v in obj.raw]
     return "\n".join(out)
