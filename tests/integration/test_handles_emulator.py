@@ -506,8 +506,10 @@ async def test_ten_thousand_concurrent_waits_all_end_with_their_own_result(monke
     for i, (job, final) in enumerate(finals.items()):
         emulator.add_job("MANY", job, steps=[("{param[0]}", 2 * (i + 1))], final=final)
     # No jitter: the virtual clock jumps once per distinct wake-up, and 10,000 jittered
-    # schedules would make 60,000 of them (the checks themselves are what is tested).
-    client = emulator.async_client(poll=PollPolicy(jitter=0.0))
+    # schedules would make 60,000 of them (the checks themselves are what is tested). A check
+    # every 2 s: each wait still sleeps with all the others and its checks queue for a turn
+    # with 10,000 others, at a third of the calls of the default 0.5 s.
+    client = emulator.async_client(poll=PollPolicy(initial_delay=2.0, interval=2.0, jitter=0.0))
     names = list(finals)
     handles = [await client.start("MANY", names[i % 2], parameters=[str(i)]) for i in range(n)]
     results: dict[int, Any] = {}
