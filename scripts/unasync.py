@@ -67,6 +67,7 @@ TOKENS = [
     ("AsyncIterator", "Iterator"),
     ("AsyncOnStatus", "OnStatus"),
     ("AsyncLock", "Lock"),
+    ("AsyncReturns", "Returns"),
     ("AsyncShield", "Shield"),
     ("AsyncSlots", "Slots"),
     ("AsyncPoller", "Poller"),

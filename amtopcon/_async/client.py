@@ -6,12 +6,13 @@ twin in `amtopcon/_sync/` from it. Edit this one, then run the script."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
 from types import TracebackType
-from typing import Any, Literal, Self, Unpack, overload
+from typing import Any, Concatenate, Literal, ParamSpec, Self, TypeVar, Unpack, overload
 
 import httpx
 
@@ -30,7 +31,15 @@ from amtopcon._core.observe import (
     redacted_response,
 )
 from amtopcon._core.poller import AsyncPoller
-from amtopcon._core.primitives import AsyncAttempt, AsyncLock, AsyncSlots, abind_deadlines, anotify, aread_capped
+from amtopcon._core.primitives import (
+    AsyncAttempt,
+    AsyncLock,
+    AsyncReturns,
+    AsyncSlots,
+    abind_deadlines,
+    anotify,
+    aread_capped,
+)
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import AsyncOnStatus, status_from_action
 from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
@@ -586,6 +595,29 @@ class AsyncClient(BaseClient):
         return result if criteria is None else result.raise_for_code(criteria)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _raw(
+    method: Callable[Concatenate[AsyncClient, P], AsyncReturns[R]],
+) -> Callable[Concatenate[AsyncClientWithRawResponse, P], AsyncReturns[RawResponse[R]]]:
+    """The raw twin of a client method: the same parameters (overloads and all, so that mypy
+    checks a raw call as it checks the plain one), the result kept with its HTTP answer."""
+
+    async def call(self: AsyncClientWithRawResponse, /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[R]:
+        with capture() as answers:
+            parsed = await method(self._client, *args, **kwargs)
+        return RawResponse(parsed, answers[0])
+
+    call.__name__ = method.__name__
+    call.__qualname__ = f"AsyncClientWithRawResponse.{method.__name__}"
+    call.__doc__ = f"`{method.__qualname__}`, with the raw answer."
+    shown = inspect.signature(method)  # what help() shows: the client's parameters
+    call.__signature__ = shown.replace(return_annotation=f"RawResponse[{shown.return_annotation}]")  # type: ignore[attr-defined]
+    return call
+
+
 class AsyncClientWithRawResponse:
     """`client.with_raw_response`: the client's calls, each returning a `RawResponse`
     (`.parsed`, the redacted `.http_response`, `.status_code`, `.headers`, `.request_id`).
@@ -598,53 +630,6 @@ class AsyncClientWithRawResponse:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def _raw(self, call: Callable[[], Any]) -> RawResponse[Any]:
-        with capture() as answers:
-            parsed = await call()
-        return RawResponse(parsed, answers[0])
-
-    @overload
-    async def job_action(
-        self,
-        action: Literal["START"],
-        *,
-        application: str,
-        job: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - as the client's
-        **start: Unpack[StartOptions],
-    ) -> RawResponse[ActionResult]: ...
-
-    @overload
-    async def job_action(
-        self,
-        action: Literal["STOP", "KILL"],
-        *,
-        batch_request_id: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - as the client's
-    ) -> RawResponse[ActionResult]: ...
-
-    async def job_action(self, action: Action, **kwargs: Any) -> RawResponse[ActionResult]:
-        """`AsyncClient.job_action`, with the raw answer."""
-        return await self._raw(lambda: self._client.job_action(action, **kwargs))
-
-    async def monitor_job(
-        self,
-        batch_request_id: int,
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - as the client's
-    ) -> RawResponse[JobStatus]:
-        """`AsyncClient.monitor_job`, with the raw answer."""
-        return await self._raw(lambda: self._client.monitor_job(batch_request_id, timeout=timeout))
-
-    async def get_messages(
-        self,
-        batch_request_id: int,
-        after: int = 0,
-        max_count: int | None = None,
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - as the client's
-    ) -> RawResponse[MessagePage]:
-        """`AsyncClient.get_messages`, with the raw answer."""
-        return await self._raw(
-            lambda: self._client.get_messages(batch_request_id, after, max_count, timeout=timeout)
-        )
+    job_action = _raw(AsyncClient.job_action)
+    monitor_job = _raw(AsyncClient.monitor_job)
+    get_messages = _raw(AsyncClient.get_messages)

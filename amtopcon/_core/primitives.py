@@ -9,9 +9,9 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import httpx
 
@@ -23,10 +23,12 @@ from amtopcon.errors import ResponseTooLargeError
 __all__ = [
     "AsyncAttempt",
     "AsyncLock",
+    "AsyncReturns",
     "AsyncShield",
     "AsyncSlots",
     "Attempt",
     "Lock",
+    "Returns",
     "Shield",
     "Slots",
     "abind_deadlines",
@@ -36,6 +38,13 @@ __all__ = [
     "notify",
     "read_capped",
 ]
+
+_T = TypeVar("_T")
+
+#: What a method gives back, for a signature written once for both flavours: the async
+#: method's coroutine (`AsyncReturns[T]`, awaited for a T); its sync twin `Returns[T]` is the T.
+AsyncReturns: TypeAlias = Coroutine[Any, Any, _T]
+Returns: TypeAlias = _T
 
 
 class AsyncLock:

@@ -7,12 +7,13 @@ one and run the script; a hand edit here fails CI (`scripts/unasync.py --check`)
 
 from __future__ import annotations
 
+import inspect
 import os
 import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
 from types import TracebackType
-from typing import Any, Literal, Self, Unpack, overload
+from typing import Any, Concatenate, Literal, ParamSpec, Self, TypeVar, Unpack, overload
 
 import httpx
 
@@ -31,7 +32,15 @@ from amtopcon._core.observe import (
     redacted_response,
 )
 from amtopcon._core.poller import Poller
-from amtopcon._core.primitives import Attempt, Lock, Slots, bind_deadlines, notify, read_capped
+from amtopcon._core.primitives import (
+    Attempt,
+    Lock,
+    Returns,
+    Slots,
+    bind_deadlines,
+    notify,
+    read_capped,
+)
 from amtopcon._core.settings import BaseClient, ClientOptions, ProxyTypes, VerifyTypes
 from amtopcon._core.watch import OnStatus, status_from_action
 from amtopcon._types import Action, EventHooks, Parameters, StartOptions, TaskValuesArg
@@ -586,6 +595,29 @@ class Client(BaseClient):
         return result if criteria is None else result.raise_for_code(criteria)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _raw(
+    method: Callable[Concatenate[Client, P], Returns[R]],
+) -> Callable[Concatenate[ClientWithRawResponse, P], Returns[RawResponse[R]]]:
+    """The raw twin of a client method: the same parameters (overloads and all, so that mypy
+    checks a raw call as it checks the plain one), the result kept with its HTTP answer."""
+
+    def call(self: ClientWithRawResponse, /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[R]:
+        with capture() as answers:
+            parsed = method(self._client, *args, **kwargs)
+        return RawResponse(parsed, answers[0])
+
+    call.__name__ = method.__name__
+    call.__qualname__ = f"ClientWithRawResponse.{method.__name__}"
+    call.__doc__ = f"`{method.__qualname__}`, with the raw answer."
+    shown = inspect.signature(method)  # what help() shows: the client's parameters
+    call.__signature__ = shown.replace(return_annotation=f"RawResponse[{shown.return_annotation}]")  # type: ignore[attr-defined]
+    return call
+
+
 class ClientWithRawResponse:
     """`client.with_raw_response`: the client's calls, each returning a `RawResponse`
     (`.parsed`, the redacted `.http_response`, `.status_code`, `.headers`, `.request_id`).
@@ -598,53 +630,6 @@ class ClientWithRawResponse:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def _raw(self, call: Callable[[], Any]) -> RawResponse[Any]:
-        with capture() as answers:
-            parsed = call()
-        return RawResponse(parsed, answers[0])
-
-    @overload
-    def job_action(
-        self,
-        action: Literal["START"],
-        *,
-        application: str,
-        job: str | None = None,
-        timeout: float | None = None,
-        **start: Unpack[StartOptions],
-    ) -> RawResponse[ActionResult]: ...
-
-    @overload
-    def job_action(
-        self,
-        action: Literal["STOP", "KILL"],
-        *,
-        batch_request_id: int,
-        timeout: float | None = None,
-    ) -> RawResponse[ActionResult]: ...
-
-    def job_action(self, action: Action, **kwargs: Any) -> RawResponse[ActionResult]:
-        """`Client.job_action`, with the raw answer."""
-        return self._raw(lambda: self._client.job_action(action, **kwargs))
-
-    def monitor_job(
-        self,
-        batch_request_id: int,
-        *,
-        timeout: float | None = None,
-    ) -> RawResponse[JobStatus]:
-        """`Client.monitor_job`, with the raw answer."""
-        return self._raw(lambda: self._client.monitor_job(batch_request_id, timeout=timeout))
-
-    def get_messages(
-        self,
-        batch_request_id: int,
-        after: int = 0,
-        max_count: int | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> RawResponse[MessagePage]:
-        """`Client.get_messages`, with the raw answer."""
-        return self._raw(
-            lambda: self._client.get_messages(batch_request_id, after, max_count, timeout=timeout)
-        )
+    job_action = _raw(Client.job_action)
+    monitor_job = _raw(Client.monitor_job)
+    get_messages = _raw(Client.get_messages)

@@ -114,9 +114,12 @@ def _asyncio_idle(loop: asyncio.AbstractEventLoop) -> bool:
     (`sleep(0)`), was just created, or whose future is done is runnable; so is a callback
     queued on the loop. A task waiting on real I/O, a real timer or a thread counts as blocked.
     """
-    if getattr(loop, "_ready", ()):  # callbacks queued to run (asyncio's own loops)
-        return False
-    me = asyncio.current_task(loop)
+    ready = getattr(loop, "_ready", None)  # the callbacks queued to run (asyncio's own loops)
+    if ready is not None:
+        # A runnable task always has one there (its first step, a wake-up from a done future or a
+        # `sleep(0)`), so an empty queue answers at once: no walk over every task at each jump.
+        return not ready
+    me = asyncio.current_task(loop)  # a loop that hides its queue (uvloop): ask every task
     for task in asyncio.all_tasks(loop):
         if task is not me:
             waiter = getattr(task, "_fut_waiter", None)

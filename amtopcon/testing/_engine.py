@@ -19,9 +19,10 @@ import threading
 import time as _time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from functools import update_wrapper
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
 
 import attrs
 
@@ -31,8 +32,8 @@ from amtopcon._clock import Clock
 from amtopcon._text import counted
 from amtopcon._wire.names import Dialect
 from amtopcon.errors import NotFoundError, ValidationError
-from amtopcon.models import ActionResult, CompletionCode, JobStatus, Message
-from amtopcon.testing._catalog import Catalog, JobScript, StepLike
+from amtopcon.models import ActionResult, JobStatus, Message
+from amtopcon.testing._catalog import Catalog
 from amtopcon.testing._clocks import EmulatorClock, VirtualClock
 from amtopcon.testing._exchange import Drop, EmulatorResponse, RecordedRequest, mask_body, mask_headers, token_hash
 from amtopcon.testing._faults import Faults, error_code_for
@@ -101,6 +102,28 @@ _UNIQUE_HEADERS: Final = frozenset({_wire.H_REQUEST_ID.lower()})
 def _shared_text(headers: dict[str, str]) -> dict[str, str]:
     # Header names and the values repeated from request to request, interned (a request id is not).
     return {_sys.intern(k): v if k in _UNIQUE_HEADERS else _sys.intern(v) for k, v in headers.items()}
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _under_lock(method: Callable[Concatenate[Catalog, P], T], doc: str) -> Callable[Concatenate[Emulator, P], T]:
+    """`method` of the emulator's catalog as a method of the emulator, run under its lock.
+
+    It keeps `method`'s parameters for mypy, for help() (through `__wrapped__`) and for the
+    API reference (`docs/_ext/amtopcon_griffe.py` shows it as a method with them), with `doc`.
+    """
+
+    def call(self: Emulator, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with self._lock:
+            bound: Callable[P, T] = getattr(self.catalog, method.__name__)  # a subclass's own, if any
+            return bound(*args, **kwargs)
+
+    update_wrapper(call, method, assigned=("__name__",), updated=())
+    call.__qualname__ = f"Emulator.{method.__name__}"
+    call.__doc__ = doc
+    return call
 
 
 class Emulator:
@@ -204,20 +227,13 @@ class Emulator:
         return self._epoch + timedelta(seconds=seconds)
 
     # -- the catalog
-    def add_job(
-        self,
-        application: str,
-        job: str,
-        steps: Iterable[StepLike] = (),
-        final: CompletionCode | int | str = CompletionCode.DONE,
-        description: str | None = None,
-    ) -> JobScript:
+    add_job = _under_lock(
+        Catalog.add_job,
         """Script a job (see `Catalog.add_job`): steps of messages and durations, a final code.
 
         Requests already started keep the script they started with.
-        """
-        with self._lock:
-            return self.catalog.add_job(application, job, steps, final, description)
+        """,
+    )
 
     # -- what was received
     @property

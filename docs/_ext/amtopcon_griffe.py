@@ -6,6 +6,9 @@ It makes the rendered signatures show what a reader needs rather than the source
   `station=_wire.DEFAULT_STATION`) shows the constant's value (`30.0`, `'OPCON'`);
 * an annotation that names a type alias of a private module (`VerifyTypes`, `TaskValues`,
   `OnStatus`) shows what the alias stands for;
+* a method made by a wrapper (`add_job = _under_lock(Catalog.add_job, doc)`: an attribute to
+  the source reader) is shown as the method it is at run time: the wrapped function's
+  parameters, the wrapper's docstring;
 * an attrs class (`@attrs.frozen`) gets the `__init__` signature attrs generates, with each
   field's default as a value (`status_text: str | None = None`), and its fields lose the
   `attrs.field(validator=...)` call as their shown value.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 from datetime import datetime
 from typing import Any
 
@@ -143,6 +147,35 @@ def _attrs_init(cls: griffe.Class) -> None:
     cls.set_member("__init__", init)
 
 
+def _wrapped_method(attr: griffe.Attribute, pkg: griffe.Module) -> griffe.Function | None:
+    """A class attribute that is a function wrapping one of the package's (`__wrapped__`), as
+    a method with the wrapped one's parameters and its own run-time docstring; else None."""
+    runtime = _runtime(attr.path)
+    wrapped = getattr(runtime, "__wrapped__", None)
+    if not inspect.isfunction(runtime) or not inspect.isfunction(wrapped):
+        return None
+    try:
+        source = pkg.modules_collection[f"{wrapped.__module__}.{wrapped.__qualname__}"]
+    except (KeyError, ValueError, AttributeError):
+        return None
+    if not isinstance(source, griffe.Function):
+        return None
+    params = [
+        griffe.Parameter(p.name, annotation=p.annotation, kind=p.kind, default=p.default) for p in source.parameters
+    ]
+    method = griffe.Function(
+        attr.name,
+        lineno=attr.lineno,
+        endlineno=attr.endlineno,
+        parent=attr.parent,
+        parameters=griffe.Parameters(*params),
+        returns=source.returns,
+    )
+    if runtime.__doc__:
+        method.docstring = griffe.Docstring(inspect.cleandoc(runtime.__doc__), parent=method)
+    return method
+
+
 class AmtopconSignatures(griffe.Extension):
     """Literal defaults, expanded private aliases and attrs `__init__` signatures."""
 
@@ -165,6 +198,12 @@ class AmtopconSignatures(griffe.Extension):
                 param.annotation = _expand(param.annotation, pkg)
             obj.returns = _expand(obj.returns, pkg)
         if isinstance(obj, griffe.Attribute) and isinstance(obj.parent, griffe.Class):
+            method = _wrapped_method(obj, pkg)
+            if method is not None:
+                obj.parent.set_member(obj.name, method)
+                seen.discard(method.path)  # the same path as the attribute's
+                self._walk(method, pkg, seen)
+                return
             obj.annotation = _expand(obj.annotation, pkg)
         for member in list(obj.members.values()):
             if not member.is_alias:

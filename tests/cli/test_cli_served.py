@@ -149,7 +149,9 @@ def _free_port() -> int:
 
 def test_unreachable_server_exits_23_with_one_line(cwd: Path) -> None:
     dead = f"http://127.0.0.1:{_free_port()}/AmtOpConService/"
-    proc = amtopcon(*creds(dead), "-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01", cwd=cwd)
+    # one retry (a real back-off of 0.25-0.5 s, not the default three's 1.75-3.5 s): still one line
+    argv = [*creds(dead), "--max-retries", "1", "-jt", "START", "-an", "DEMO2", "-jn", "REPORTTEST01"]
+    proc = amtopcon(*argv, cwd=cwd)
     assert proc.returncode == 23
     line = _one_error_line(proc)
     assert "cannot reach the AMTOpCon server" in line and dead in line

@@ -129,6 +129,13 @@ def test_signatures_show_values_public_types_and_link_httpx(site: Path) -> None:
     assert 'href="../httpx/#httpx.Timeout"' in pages["reference/api/clients/index.html"]
 
 
+def test_a_method_made_by_a_wrapper_shows_the_wrapped_parameters(site: Path) -> None:
+    shown = _text(section(_pages(site), "amtopcon.testing.Emulator.add_job"))
+    assert "add_job(application:str,job:str,steps:Iterable[" in shown
+    assert "final:CompletionCode|int|str=" in shown and "description:str|None=None)->JobScript" in shown
+    assert "Requestsalreadystartedkeepthescripttheystartedwith." in shown
+
+
 def test_the_checker_notices_a_missing_field() -> None:
     page = (
         f'<h2 id="amtopcon.Thing">Thing</h2><ul><li><b><code>alpha</code></b> (<code>int</code>) {DASH} the first.</li>'

@@ -8,6 +8,8 @@ failures, message paging, logon tokens.
 from __future__ import annotations
 
 import hashlib
+import inspect
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -19,7 +21,7 @@ import pytest
 from amtopcon import Client, CompletionCode, JobStatus
 from amtopcon import _wire as w
 from amtopcon.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
-from amtopcon.testing import BASE_URL, DEFAULT_EPOCH, Emulator, SpeedClock, VirtualClock
+from amtopcon.testing import BASE_URL, DEFAULT_EPOCH, Catalog, Emulator, JobScript, SpeedClock, VirtualClock
 from tests._realtime import forbid_real_sleep
 
 C = CompletionCode
@@ -747,3 +749,24 @@ def test_the_request_log_bound_is_a_setting_and_none_keeps_every_request() -> No
     with pytest.raises(ValidationError) as info:
         Emulator(request_log=-1)
     assert info.value.field == "request_log"
+
+
+def test_add_job_takes_catalog_add_jobs_parameters_and_runs_under_the_emulators_lock() -> None:
+    held_elsewhere: list[bool] = []
+
+    class Watching(Catalog):
+        def add_job(self, *args: Any, **kwargs: Any) -> JobScript:
+            # another thread cannot take the emulator's lock while add_job runs
+            probe = threading.Thread(target=lambda: held_elsewhere.append(not emulator._lock.acquire(blocking=False)))
+            probe.start()
+            probe.join()
+            return super().add_job(*args, **kwargs)
+
+    emulator = Emulator(catalog=Watching())
+    script = emulator.add_job("APP", "JOB", steps=[("hello", 1)], final=C.ERROR, description="d")
+    assert held_elsewhere == [True]
+    assert emulator.catalog.job("APP", "JOB") is script
+    assert list(inspect.signature(emulator.add_job).parameters) == list(
+        inspect.signature(Catalog().add_job).parameters
+    )
+    assert "Requests already started keep the script" in (emulator.add_job.__doc__ or "")

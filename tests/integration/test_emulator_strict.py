@@ -96,7 +96,9 @@ def test_dialect(amt_emulator, amt_client):
 
 def test_the_plugin_option_and_ini_value_pick_the_dialect(tmp_path: Path) -> None:
     (tmp_path / "test_mine.py").write_text(TEST_MODULE, encoding="utf-8")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_mine.py"]
+    # the plugins it does not use stay out (hypothesis and schemathesis take 1.5 s to import)
+    unused = ["-p", "no:hypothesispytest", "-p", "no:schemathesis", "-p", "no:pytest_httpx"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *unused, "test_mine.py"]
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     for extra, ini, passes in (
         ([], "", False),

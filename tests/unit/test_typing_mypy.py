@@ -31,6 +31,12 @@ MUST_FAIL = {
     "start_parameters_as_a_string": ('client.job_action("START", application="A", parameters="abc")', "No overload"),
     "task_value_triples": ('client.start("A", "J", task_values=[("A", "B", "C")])', "incompatible type"),
     "raw_action_typo": ('client.with_raw_response.job_action("KIL", batch_request_id=1)', "No overload variant"),
+    "raw_start_option_typo": (
+        'client.with_raw_response.job_action("START", application="A", paramters=["X=1"])',
+        '"paramters"',
+    ),
+    "raw_kill_as_start": ('client.with_raw_response.job_action("KILL", application="A")', "No overload variant"),
+    "add_job_keyword_typo": ('Emulator().add_job("A", "J", step=[("x", 1)])', '"step"'),
     "timeout_as_text": ('client.monitor_job(1, timeout="3")', '"timeout"'),
 }
 
@@ -38,7 +44,8 @@ MUST_PASS = """\
 import asyncio
 import httpx
 from amtopcon import AsyncClient, ConflictError, JobStatus, PollPolicy, RawResponse, StartOptions, TaskValue
-from amtopcon.models import ActionResult
+from amtopcon.models import ActionResult, CompletionCode, MessagePage
+from amtopcon.testing import JobScript
 
 def on_request(request: httpx.Request) -> None:
     print(request.url)
@@ -59,6 +66,9 @@ handle.stop(timeout=3)
 client.run("A", "J", timeout=600)
 raw: RawResponse[JobStatus] = client.with_raw_response.monitor_job(1, timeout=3)
 code: int = raw.http_response.status_code
+raw_start: RawResponse[ActionResult] = client.with_raw_response.job_action("START", application="A", parameters=["X"])
+raw_page: RawResponse[MessagePage] = client.with_raw_response.get_messages(1, after=0, max_count=10)
+script: JobScript = Emulator().add_job("A", "J", steps=[("x", 1)], final=CompletionCode.ERROR, description="d")
 options: StartOptions = {"parameters": ["X=1"], "run_as": "BATCH"}
 client.job_action("START", application="A", **options)
 Emulator().faults.fail_next("MonitorJob", 503)
