@@ -233,7 +233,7 @@ class CallState:
             logger.debug(
                 "%s %s -> %s request_id=%s attempt=%d elapsed=%.3fs",
                 self.wreq.method,
-                self.client._base_url.join(self.wreq.function).path,  # the path, never the query or a header
+                self.client._function_url(self.wreq.function).path,  # the path, never the query or a header
                 outcome,
                 request_id,
                 self.attempts,

@@ -161,6 +161,40 @@ def check_proxy(proxy: Any) -> Any:
     return proxy
 
 
+def with_query(url: httpx.URL, query: str) -> httpx.URL:
+    """`url` with `query` (already percent-encoded) as its query, without parsing the URL
+    again: httpx's `URL` keeps its parts in a named tuple, replaced here. Checked once
+    against httpx's own parse of the same text; should httpx change, the text is parsed."""
+    global _QUERY_SAFE
+    if _QUERY_SAFE is None:
+        _QUERY_SAFE = _query_replace_works()
+    if not _QUERY_SAFE:
+        return httpx.URL(f"{url}?{query}")
+    made = object.__new__(httpx.URL)
+    made._uri_reference = url._uri_reference._replace(query=query)
+    return made
+
+
+_QUERY_SAFE: bool | None = None
+
+
+def _query_replace_works() -> bool:
+    try:
+        base = httpx.URL("https://h.example:4004/S/MonitorJob")
+        made = object.__new__(httpx.URL)
+        made._uri_reference = base._uri_reference._replace(query="a=1&b=22")
+        parsed = httpx.URL("https://h.example:4004/S/MonitorJob?a=1&b=22")
+        return (
+            made == parsed
+            and str(made) == str(parsed)
+            and made.raw_path == parsed.raw_path
+            and made.query == parsed.query
+            and made.host == parsed.host
+        )
+    except Exception:  # pragma: no cover - an httpx without the named tuple
+        return False
+
+
 class AuthState:
     """The logon token, shared by a client and its `with_options()` copies.
 
@@ -411,7 +445,7 @@ class BaseClient:
         # What every call would otherwise rebuild (issue 10's per-call fast path): each
         # function's URL is joined once (on first use), the constant headers made once,
         # the timeout's extension dict once.
-        self._urls: dict[str, str] = {}
+        self._urls: dict[str, httpx.URL] = {}
         headers = httpx.Headers(self._headers)  # case-insensitive: ours replace the caller's, never duplicate
         headers.pop(_wire.H_TOKEN, None)  # only the client's own token is ever sent
         headers.pop(_wire.H_REQUEST_ID, None)  # each attempt adds its own
@@ -431,16 +465,21 @@ class BaseClient:
             return self._timeout_ext
         return {k: remaining if v is None else min(v, remaining) for k, v in self._timeout_ext.items()}
 
-    def _url(self, wreq: _wire.WireRequest) -> str:
-        base = self._urls.get(wreq.function)
-        if base is None:
-            base = self._urls[wreq.function] = str(self._base_url.join(wreq.function))
+    def _function_url(self, function: str) -> httpx.URL:
+        """The URL of a function of the contract, joined to the base URL once per client."""
+        url = self._urls.get(function)
+        if url is None:
+            url = self._urls[function] = self._base_url.join(function)
+        return url
+
+    def _url(self, wreq: _wire.WireRequest) -> httpx.URL | str:
+        base = self._function_url(wreq.function)
         params = wreq.params
         if not params:
             return base
         if all(type(v) is int for v in params.values()):  # the contract's ids and counts: nothing to quote
-            return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
-        return base + "?" + str(httpx.QueryParams(dict(params)))
+            return with_query(base, "&".join(f"{k}={v}" for k, v in params.items()))
+        return f"{base}?{httpx.QueryParams(dict(params))}"
 
     def _build_request(
         self,

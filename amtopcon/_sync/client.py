@@ -227,7 +227,7 @@ class Client(BaseClient):
 
     # -- the loop
     def _send(self, wreq: _wire.WireRequest, deadline: float | None = None) -> tuple[CallState, Done]:
-        with self._observer.call(wreq, self._base_url.join(wreq.function)) as observed:
+        with self._observer.call(wreq, self._function_url(wreq.function)) as observed:
             return self._attempts(CallState(self, wreq, deadline), observed)
 
     def _attempts(self, call: CallState, observed: CallObserver) -> tuple[CallState, Done]:
@@ -295,7 +295,7 @@ class Client(BaseClient):
         # At most max_in_flight calls at once, first come, first served. The token is fetched
         # before queueing for a turn: callers waiting for one Logon share it (or its failure).
         # The call's span (telemetry) opens first, so a Logon made for it shows under it.
-        with self._observer.call(wreq, self._base_url.join(wreq.function)) as observed:
+        with self._observer.call(wreq, self._function_url(wreq.function)) as observed:
             if wreq.needs_token and not self._auth.token.value:
                 total = self._total_timeout
                 limit = None if total is None else self._clock.now() + total
