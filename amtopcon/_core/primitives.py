@@ -98,15 +98,24 @@ class AsyncSlots:
 
     async def __aenter__(self) -> None:
         if self._semaphore is None:
-            import anyio
-
-            self._semaphore = anyio.Semaphore(self._n)
+            self._semaphore = _semaphore(self._n)
         await self._semaphore.acquire()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._semaphore.release()
+
+
+def _semaphore(n: int) -> Any:
+    # fast_acquire (anyio >= 4.5): a free slot is taken without a trip through the event
+    # loop (a cancelled task is still stopped there); a full one queues as before, in order.
+    import anyio
+
+    try:
+        return anyio.Semaphore(n, fast_acquire=True)
+    except TypeError:  # pragma: no cover - anyio < 4.5
+        return anyio.Semaphore(n)
 
 
 class Slots:
@@ -218,8 +227,9 @@ class Attempt:
     def _end(self, limit: float | None) -> float | None:
         return None if limit is None else self._began + limit
 
-    def progress(self, size: int) -> None:
-        """`size` bytes of answer have been read so far: raise `httpx.ReadTimeout` past the bound."""
+    def progress(self, size: int, complete: bool = False) -> None:
+        """`size` bytes of answer have been read so far (`complete`: all of them, the
+        body's length is reached): raise `httpx.ReadTimeout` past the bound."""
         _deadline.enter(self._end(self._check(size)))
 
     def timed_out(self) -> httpx.ReadTimeout:
@@ -252,13 +262,13 @@ class AsyncAttempt(Attempt):
             import anyio
 
             self._t0 = anyio.current_time()
-            self._scope = anyio.move_on_after(limit)
+            self._scope = anyio.CancelScope(deadline=self._t0 + limit)
             self._scope.__enter__()
         return self
 
-    def progress(self, size: int) -> None:
+    def progress(self, size: int, complete: bool = False) -> None:
         limit = self._check(size)
-        if self._scope is not None and limit is not None:
+        if self._scope is not None and limit is not None and not complete:  # a complete body waits for nothing more
             self._scope.deadline = self._t0 + limit
 
     def __exit__(
@@ -291,10 +301,14 @@ def _too_large(response: httpx.Response, limit: int) -> ResponseTooLargeError:
     )
 
 
-def _check_length(response: httpx.Response, limit: int) -> None:
+def _check_length(response: httpx.Response, limit: int) -> int | None:
+    """The answer's Content-Length (None: absent or not a number); past `limit`, refused."""
     length = response.headers.get("content-length", "").strip()
-    if length.isdigit() and (len(length) > 19 or int(length) > limit):
+    if not length.isdigit():
+        return None
+    if len(length) > 19 or int(length) > limit:
         raise _too_large(response, limit)
+    return int(length)
 
 
 def _whole(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
@@ -313,10 +327,10 @@ class _Capped:
     """The bytes of one answer as they arrive, refused past `limit`, each chunk reported
     to the attempt's byte-rate bound."""
 
-    __slots__ = ("attempt", "chunks", "limit", "response", "size")
+    __slots__ = ("attempt", "chunks", "length", "limit", "response", "size")
 
     def __init__(self, response: httpx.Response, limit: int, attempt: Attempt | AsyncAttempt) -> None:
-        _check_length(response, limit)
+        self.length = _check_length(response, limit)
         self.response, self.limit, self.attempt = response, limit, attempt
         self.chunks: list[bytes] = []
         self.size = 0
@@ -326,7 +340,9 @@ class _Capped:
         if self.size > self.limit:
             raise _too_large(self.response, self.limit)
         self.chunks.append(chunk)
-        self.attempt.progress(self.size)
+        # The bytes on the wire (before any decoding) reached the announced length: the
+        # body is all here.
+        self.attempt.progress(self.size, self.response.num_bytes_downloaded == self.length)
 
     def whole(self) -> httpx.Response:
         return _whole(self.response, self.chunks)
