@@ -6,6 +6,7 @@ The idea is httpcore's `_synchronization.py`."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import threading
 import time
@@ -213,9 +214,11 @@ class Attempt:
 
     def limit(self, size: int = 0) -> float | None:
         """Seconds from the start that the attempt may last, `size` bytes having been read."""
-        own = None if self._seconds is None else self._seconds + size / C.MIN_READ_RATE
-        bounds = [b for b in (self._remaining, own) if b is not None]
-        return min(bounds) if bounds else None
+        remaining = self._remaining
+        if self._seconds is None:
+            return remaining
+        own = self._seconds + size / C.MIN_READ_RATE
+        return own if remaining is None or own < remaining else remaining
 
     def _check(self, size: int) -> float | None:
         # Raise past the bound; the bound (seconds from the start) otherwise.
@@ -246,19 +249,38 @@ class Attempt:
 
 
 class AsyncAttempt(Attempt):
-    """`Attempt` with an anyio cancel scope, which also ends an attempt stuck in the
-    headers (the sync twin caps each socket operation by the thread's deadline instead)."""
+    """`Attempt` with a timer that cancels the attempt's task at the bound, which also
+    ends an attempt stuck in the headers (the sync twin caps each socket operation by the
+    thread's deadline instead).
 
-    __slots__ = ("_scope", "_t0")
+    On asyncio the timer is the event loop's own (what `asyncio.timeout()` does: one
+    `call_at`, the task cancelled once and uncancelled on the way out); elsewhere (trio)
+    it is an anyio cancel scope with a deadline. Either way a timed-out attempt raises
+    `httpx.ReadTimeout`, and a cancellation from outside passes through untouched.
+    """
+
+    __slots__ = ("_cancelling", "_expired", "_handle", "_scope", "_t0", "_task")
 
     def __init__(self, seconds: float | None, remaining: float | None, request: httpx.Request) -> None:
         super().__init__(seconds, remaining, request)
         self._scope: Any = None
+        self._task: asyncio.Task[Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._expired = False
+        self._cancelling = 0
         self._t0 = 0.0
 
     def __enter__(self) -> AsyncAttempt:
         limit = self.limit()
-        if limit is not None:
+        if limit is None:
+            return self
+        task = _asyncio_task()
+        if task is not None:
+            self._task = task
+            self._cancelling = task.cancelling()
+            self._t0 = self._began  # the loop's clock is time.monotonic()
+            self._handle = task.get_loop().call_at(self._t0 + limit, self._expire)
+        else:
             import anyio
 
             self._t0 = anyio.current_time()
@@ -266,14 +288,39 @@ class AsyncAttempt(Attempt):
             self._scope.__enter__()
         return self
 
+    def _expire(self) -> None:
+        self._handle = None
+        if self._task is not None and not self._task.done():
+            self._expired = True
+            self._task.cancel()
+
     def progress(self, size: int, complete: bool = False) -> None:
         limit = self._check(size)
-        if self._scope is not None and limit is not None and not complete:  # a complete body waits for nothing more
+        if complete or limit is None:  # a complete body waits for nothing more
+            return
+        handle = self._handle
+        if handle is not None and self._task is not None:
+            handle.cancel()
+            self._handle = self._task.get_loop().call_at(self._t0 + limit, self._expire)
+        elif self._scope is not None:
             self._scope.deadline = self._t0 + limit
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        task = self._task
+        if task is not None:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            if self._expired:
+                self._expired = False
+                # Ours, unless the task was also cancelled from outside: then that wins.
+                if task.uncancel() <= self._cancelling and exc_type is not None and issubclass(
+                    exc_type, asyncio.CancelledError
+                ):
+                    raise self.timed_out()
+            return
         if self._scope is None:
             return
         self._scope.__exit__(exc_type, exc, tb)
@@ -281,8 +328,16 @@ class AsyncAttempt(Attempt):
             raise self.timed_out()
 
 
+def _asyncio_task() -> asyncio.Task[Any] | None:
+    """The asyncio task running this code; None under another event loop (trio)."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no asyncio loop running in this thread
+        return None
+
+
 def abind_deadlines(http: httpx.AsyncClient) -> httpx.AsyncClient:
-    """`http` as it is: an async attempt is bounded by its cancel scope (`AsyncAttempt`)."""
+    """`http` as it is: an async attempt is bounded by its own timer (`AsyncAttempt`)."""
     return http
 
 
@@ -342,7 +397,11 @@ class _Capped:
         self.chunks.append(chunk)
         # The bytes on the wire (before any decoding) reached the announced length: the
         # body is all here.
-        self.attempt.progress(self.size, self.response.num_bytes_downloaded == self.length)
+        # (A response made with its content, as a MockTransport's, is read before it is streamed.)
+        response = self.response
+        self.attempt.progress(
+            self.size, response.num_bytes_downloaded == self.length or "_content" in response.__dict__
+        )
 
     def whole(self) -> httpx.Response:
         return _whole(self.response, self.chunks)
