@@ -235,10 +235,13 @@ class Client(BaseClient):
         while True:
             if self._http.is_closed:
                 raise self._closed_error(call)
-            token = self._token(call.deadline) if wreq.needs_token else None
+            token = None
+            if wreq.needs_token:
+                token = self._auth.token.value or self._token(call.deadline)
             request = call.build(self._http, token)
             with observed.attempt(request, call.attempts) as attempt:
-                self._notify("request", request)
+                if self._event_hooks["request"]:
+                    self._notify("request", request)
                 failure: httpx.HTTPError | None = None
                 try:
                     # One attempt is bounded in time and bytes, headers and body (a trickle or an
@@ -260,7 +263,8 @@ class Client(BaseClient):
                     step = call.on_exception(failure)
                 else:
                     attempt.answered(response)
-                    self._notify("response", response)
+                    if self._event_hooks["response"]:
+                        self._notify("response", response)
                     step = call.on_response(response)
                 attempt.decided(step)
             if isinstance(step, Done):

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
+import attrs
 import httpx
 
 from amtopcon._convert import StructureFailure, parse_timestamp, structure, structure_int
@@ -332,7 +333,28 @@ def _fast_status(data: dict[str, Any]) -> JobStatus:
                 continue
         if value is not None:
             out[found[0]] = found[1](value)
-    return JobStatus(**out)
+    if _STATUS_ATTRS is None:  # pragma: no cover - a model with a factory default
+        return JobStatus(**out)
+    # Each value has passed its hook, which admits exactly what the model's validators
+    # and converter admit: the instance is filled as attrs' own __init__ would fill it.
+    status = object.__new__(JobStatus)
+    for name, default in _STATUS_ATTRS:
+        value = out.get(name, default)
+        if value is attrs.NOTHING:
+            raise TypeError(name)  # a required field is missing: the strict path words it
+        object.__setattr__(status, name, value)
+    return status
+
+
+def _plain_fields(cls: type[Any]) -> tuple[tuple[str, Any], ...] | None:
+    """(name, default) of each field of an attrs class; None if a default is a factory."""
+    fields = attrs.fields(cls)
+    if any(isinstance(f.default, attrs.Factory) for f in fields):  # type: ignore[arg-type]
+        return None  # pragma: no cover
+    return tuple((f.name, f.default) for f in fields)
+
+
+_STATUS_ATTRS: Final = _plain_fields(JobStatus)
 
 
 def _fast_page(data: dict[str, Any]) -> MessagePage:
