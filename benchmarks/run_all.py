@@ -522,6 +522,9 @@ BENCHMARKS: dict[str, Callable[[Sizes], list[Row]]] = {
     "server_rss": server_rss,
 }
 
+#: Names that run several benchmarks (`--only overhead`: both per-call overhead rows).
+GROUPS: dict[str, list[str]] = {"overhead": ["overhead_mock", "overhead_loopback"]}
+
 
 def render(rows: list[Row], command: str, seconds: float) -> str:
     marks = {True: "met", False: "**missed**", None: "-"}
@@ -559,7 +562,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help="every benchmark at a tiny size (CI)")
     parser.add_argument("--jobs", type=int, help="jobs of the scale run (default 10000; --tiny: 20)")
     parser.add_argument("--repeats", type=int, help="alternating A/B repeats (default 5)")
-    parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these")
+    parser.add_argument(
+        "--only", action="append", choices=sorted([*BENCHMARKS, *GROUPS]), help="run only these (or a group)"
+    )
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="the page to write (-: stdout)")
     parser.add_argument("--probe-memory", choices=["waits", "own", "premade"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -573,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = attrs.evolve(sizes, repeats=args.repeats)
     rows: list[Row] = []
     began = time.perf_counter()
-    for name in args.only or BENCHMARKS:
+    names = [n for name in args.only or BENCHMARKS for n in GROUPS.get(name, [name])]
+    for name in names:
         t0 = time.perf_counter()
         got = BENCHMARKS[name](sizes)
         rows += got
