@@ -177,6 +177,9 @@ def with_query(url: httpx.URL, query: str) -> httpx.URL:
 
 _QUERY_SAFE: bool | None = None
 
+#: httpx's own `build_request` (a subclass that overrides it is left to it).
+_PLAIN_BUILD: frozenset[Any] = frozenset({httpx.Client.build_request, httpx.AsyncClient.build_request})
+
 
 def _query_replace_works() -> bool:
     try:
@@ -452,6 +455,7 @@ class BaseClient:
         headers["User-Agent"] = USER_AGENT
         headers["Accept"] = _wire.JSON_TYPE
         self._fixed_headers: list[tuple[str, str]] = headers.multi_items()
+        self._merged: tuple[httpx.Headers, list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]] | None = None
         t = self._timeout
         self._timeout_ext: dict[str, float | None] = t.as_dict()
         parts = (t.connect, t.read, t.write, t.pool)
@@ -489,16 +493,42 @@ class BaseClient:
         request_id: str,
         timeout: dict[str, float | None],
     ) -> httpx.Request:
-        headers = [*self._fixed_headers, (_wire.H_REQUEST_ID, request_id)]
+        own = [(_wire.H_REQUEST_ID, request_id)]
         if wreq.needs_token and token is not None:
-            headers.append((_wire.H_TOKEN, token))
+            own.append((_wire.H_TOKEN, token))
+        body = wreq.body if wreq.body is not None else None
+        base = self._merged_headers(http)
+        if base is not None:  # what build_request would make, without merging the same headers again
+            headers: list[Any] = [*base, *own]
+            extensions = {"timeout": timeout}
+            return httpx.Request(wreq.method, self._url(wreq), json=body, headers=headers, extensions=extensions)
         return http.build_request(
             wreq.method,
             self._url(wreq),
-            json=wreq.body if wreq.body is not None else None,
-            headers=headers,
+            json=body,
+            headers=[*self._fixed_headers, *own],
             extensions={"timeout": timeout},
         )
+
+    def _merged_headers(self, http: httpx.Client | httpx.AsyncClient) -> list[tuple[bytes, bytes]] | None:
+        """The pool's default headers with the client's constant ones merged in, exactly as
+        httpx's `build_request` merges them (ours replace theirs), as raw pairs: made once,
+        and again whenever the pool's defaults change. None when `build_request` must do it
+        itself: the pool carries cookies or query parameters, its class overrides
+        `build_request`, or its defaults hold a header each attempt sets (request id, token)."""
+        if type(http).build_request not in _PLAIN_BUILD or http.params or http.cookies:
+            return None
+        defaults = http.headers
+        raw = defaults.raw
+        merged = self._merged
+        if merged is not None and merged[0] is defaults and merged[1] == raw:
+            return merged[2]
+        if _wire.H_REQUEST_ID in defaults or _wire.H_TOKEN in defaults:
+            return None
+        headers = httpx.Headers(defaults)
+        headers.update(self._fixed_headers)
+        self._merged = (defaults, raw, headers.raw)
+        return headers.raw
 
     def _closed_error(self, call: CallState) -> ClientClosedError:
         return ClientClosedError(

@@ -90,3 +90,80 @@ async def test_the_async_client_sends_and_reads_the_same() -> None:
     assert str(seen[-1].url) == base + "MonitorJob?batchRequestId=2112"
     assert status.batch_request_id == 2112
     assert str(page_url) == base + "GetMessages?batchRequestId=7&afterSequence=3&maxCount=50"
+
+
+def _both_ways(client: Client, wreq: _wire.WireRequest, token: str | None) -> tuple[httpx.Request, httpx.Request]:
+    """The request the fast path builds, and the one httpx's `build_request` builds."""
+    http = client._http
+    fast = client._build_request(http, wreq, token, "rid-1", client._timeout_ext)
+    own = [("X-Request-Id", "rid-1")] + ([("X-AMT-LogonToken", token)] if wreq.needs_token and token else [])
+    plain = http.build_request(
+        wreq.method,
+        client._url(wreq),
+        json=wreq.body,
+        headers=[*client._fixed_headers, *own],
+        extensions={"timeout": client._timeout_ext},
+    )
+    return fast, plain
+
+
+def _same(a: httpx.Request, b: httpx.Request) -> None:
+    assert (a.method, str(a.url), a.headers.raw, a.content, a.extensions) == (
+        b.method,
+        str(b.url),
+        b.headers.raw,
+        b.content,
+        b.extensions,
+    )
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        lambda: httpx.Client(),
+        lambda: httpx.Client(headers={"X-Team": "ops", "accept": "text/plain", "User-Agent": "theirs"}),
+        lambda: httpx.Client(headers={"x-request-id": "fixed"}),  # a header each attempt sets: httpx merges
+        lambda: httpx.Client(cookies={"affinity": "node-2"}),  # cookies: httpx merges
+        lambda: httpx.Client(params={"tenant": "7"}),  # query parameters: httpx merges
+    ],
+    ids=["plain", "own-defaults", "request-id-default", "cookies", "params"],
+)
+@pytest.mark.parametrize(
+    "wreq",
+    [
+        _wire.monitor_request(2112),
+        _wire.messages_request(2112, 5, 10),
+        _wire.heartbeat_request(),
+        _wire.logon_request("u", "p"),
+        _wire.action_wire_request("KILL", application=None, job=None, batch_request_id=3, start_kwargs={}),
+    ],
+    ids=["monitor", "messages", "heartbeat", "logon", "kill"],
+)
+def test_a_request_is_what_httpx_build_request_makes(pool: object, wreq: _wire.WireRequest) -> None:
+    http = pool()  # type: ignore[operator]
+    with Client("https://h.example/S/", username="u", password="p", headers={"X-Extra": "1"}, http_client=http) as c:
+        _same(*_both_ways(c, wreq, "tok"))
+        http.headers["X-Later"] = "changed"  # the pool's defaults change: the next request sees it
+        fast, plain = _both_ways(c, wreq, "tok")
+        _same(fast, plain)
+        assert fast.headers["X-Later"] == "changed"
+    http.close()
+
+
+def test_cookies_set_by_the_server_are_sent_back() -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/Logon"):
+            return httpx.Response(200, json={"AmtLogonToken": "tok"}, headers={"Set-Cookie": "affinity=n2; Path=/"})
+        return httpx.Response(200, json=STATUS)
+
+    with Client(
+        "https://h.example/S/",
+        username="u",
+        password="p",
+        http_client=httpx.Client(transport=httpx.MockTransport(handle)),
+    ) as c:
+        c.monitor_job(2112)
+    assert seen[-1].headers.get("cookie") == "affinity=n2"
