@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -120,20 +121,24 @@ def _semaphore(n: int) -> Any:
 
 
 class Slots:
-    """The twin of `AsyncSlots`: a thread semaphore."""
+    """The twin of `AsyncSlots`: `n` tokens in a `queue.SimpleQueue`, a thread semaphore
+    whose take and give back are each one C call (a `threading.Semaphore` runs a
+    condition variable in Python on both)."""
 
-    __slots__ = ("_semaphore",)
+    __slots__ = ("_tokens",)
 
     def __init__(self, n: int) -> None:
-        self._semaphore = threading.BoundedSemaphore(n)
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(n):
+            self._tokens.put(None)
 
     def __enter__(self) -> None:
-        self._semaphore.acquire()
+        self._tokens.get()  # blocks while every token is out (Ctrl+C interrupts it)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._semaphore.release()
+        self._tokens.put(None)
 
 
 class AsyncShield:

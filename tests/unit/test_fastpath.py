@@ -167,3 +167,38 @@ def test_cookies_set_by_the_server_are_sent_back() -> None:
     ) as c:
         c.monitor_job(2112)
     assert seen[-1].headers.get("cookie") == "affinity=n2"
+
+
+def test_the_sync_client_keeps_at_most_max_in_flight_calls_in_flight() -> None:
+    import threading
+
+    lock = threading.Condition()
+    gate = threading.Event()
+    inside = [0, 0]  # now, most seen
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Logon"):
+            return httpx.Response(200, json={"AmtLogonToken": "tok"})
+        with lock:
+            inside[0] += 1
+            inside[1] = max(inside)
+            lock.notify_all()
+        gate.wait(10)
+        with lock:
+            inside[0] -= 1
+        return httpx.Response(200, json=STATUS)
+
+    http = httpx.Client(transport=httpx.MockTransport(handle))
+    with Client("https://h.example/S/", username="u", password="p", max_in_flight=2, http_client=http) as c:
+        c.logon()
+        results: list[object] = []
+        threads = [threading.Thread(target=lambda: results.append(c.monitor_job(2112))) for _ in range(6)]
+        for t in threads:
+            t.start()
+        with lock:
+            assert lock.wait_for(lambda: inside[0] == 2, timeout=10)
+        gate.set()
+        for t in threads:
+            t.join(10)
+    assert len(results) == 6
+    assert inside[1] == 2
