@@ -19,9 +19,9 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import os
 import random
 import ssl
-import uuid
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Final, TypeVar
@@ -155,6 +155,17 @@ def parse_retry_after(value: str | None, now_wall: float) -> float | None:
     return max(0.0, seconds)
 
 
+def new_request_id() -> str:
+    """A random (version 4) UUID as text, the `X-Request-Id` of one attempt: what
+    `str(uuid.uuid4())` gives, made without an intermediate `UUID` object."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+#: The RFC 4122 variant nibble (10xx) for each hex digit drawn.
+_VARIANT: Final = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
 # --------------------------------------------------------------------------- the state machine
 
 
@@ -211,7 +222,7 @@ class CallState:
         if remaining is not None and remaining <= 0:
             raise self._timed_out(None)
         self.attempts += 1
-        self.request_id = str(uuid.uuid4())
+        self.request_id = new_request_id()
         self.token_sent = token if self.wreq.needs_token else None
         timeout = self.client._timeout_within(remaining)
         return self.client._build_request(http, self.wreq, token, self.request_id, timeout)
@@ -233,7 +244,7 @@ class CallState:
             logger.debug(
                 "%s %s -> %s request_id=%s attempt=%d elapsed=%.3fs",
                 self.wreq.method,
-                self.client._base_url.join(self.wreq.function).path,  # the path, never the query or a header
+                self.client._function_url(self.wreq.function).path,  # the path, never the query or a header
                 outcome,
                 request_id,
                 self.attempts,

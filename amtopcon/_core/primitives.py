@@ -6,7 +6,9 @@ The idea is httpcore's `_synchronization.py`."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -98,9 +100,7 @@ class AsyncSlots:
 
     async def __aenter__(self) -> None:
         if self._semaphore is None:
-            import anyio
-
-            self._semaphore = anyio.Semaphore(self._n)
+            self._semaphore = _semaphore(self._n)
         await self._semaphore.acquire()
 
     async def __aexit__(
@@ -109,21 +109,36 @@ class AsyncSlots:
         self._semaphore.release()
 
 
-class Slots:
-    """The twin of `AsyncSlots`: a thread semaphore."""
+def _semaphore(n: int) -> Any:
+    # fast_acquire (anyio >= 4.5): a free slot is taken without a trip through the event
+    # loop (a cancelled task is still stopped there); a full one queues as before, in order.
+    import anyio
 
-    __slots__ = ("_semaphore",)
+    try:
+        return anyio.Semaphore(n, fast_acquire=True)
+    except TypeError:  # pragma: no cover - anyio < 4.5
+        return anyio.Semaphore(n)
+
+
+class Slots:
+    """The twin of `AsyncSlots`: `n` tokens in a `queue.SimpleQueue`, a thread semaphore
+    whose take and give back are each one C call (a `threading.Semaphore` runs a
+    condition variable in Python on both)."""
+
+    __slots__ = ("_tokens",)
 
     def __init__(self, n: int) -> None:
-        self._semaphore = threading.BoundedSemaphore(n)
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(n):
+            self._tokens.put(None)
 
     def __enter__(self) -> None:
-        self._semaphore.acquire()
+        self._tokens.get()  # blocks while every token is out (Ctrl+C interrupts it)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._semaphore.release()
+        self._tokens.put(None)
 
 
 class AsyncShield:
@@ -204,9 +219,11 @@ class Attempt:
 
     def limit(self, size: int = 0) -> float | None:
         """Seconds from the start that the attempt may last, `size` bytes having been read."""
-        own = None if self._seconds is None else self._seconds + size / C.MIN_READ_RATE
-        bounds = [b for b in (self._remaining, own) if b is not None]
-        return min(bounds) if bounds else None
+        remaining = self._remaining
+        if self._seconds is None:
+            return remaining
+        own = self._seconds + size / C.MIN_READ_RATE
+        return own if remaining is None or own < remaining else remaining
 
     def _check(self, size: int) -> float | None:
         # Raise past the bound; the bound (seconds from the start) otherwise.
@@ -218,8 +235,9 @@ class Attempt:
     def _end(self, limit: float | None) -> float | None:
         return None if limit is None else self._began + limit
 
-    def progress(self, size: int) -> None:
-        """`size` bytes of answer have been read so far: raise `httpx.ReadTimeout` past the bound."""
+    def progress(self, size: int, complete: bool = False) -> None:
+        """`size` bytes of answer have been read so far (`complete`: all of them, the
+        body's length is reached): raise `httpx.ReadTimeout` past the bound."""
         _deadline.enter(self._end(self._check(size)))
 
     def timed_out(self) -> httpx.ReadTimeout:
@@ -236,34 +254,78 @@ class Attempt:
 
 
 class AsyncAttempt(Attempt):
-    """`Attempt` with an anyio cancel scope, which also ends an attempt stuck in the
-    headers (the sync twin caps each socket operation by the thread's deadline instead)."""
+    """`Attempt` with a timer that cancels the attempt's task at the bound, which also
+    ends an attempt stuck in the headers (the sync twin caps each socket operation by the
+    thread's deadline instead).
 
-    __slots__ = ("_scope", "_t0")
+    On asyncio the timer is the event loop's own (what `asyncio.timeout()` does: one
+    `call_at`, the task cancelled once and uncancelled on the way out); elsewhere (trio)
+    it is an anyio cancel scope with a deadline. Either way a timed-out attempt raises
+    `httpx.ReadTimeout`, and a cancellation from outside passes through untouched.
+    """
+
+    __slots__ = ("_cancelling", "_expired", "_handle", "_scope", "_t0", "_task")
 
     def __init__(self, seconds: float | None, remaining: float | None, request: httpx.Request) -> None:
         super().__init__(seconds, remaining, request)
         self._scope: Any = None
+        self._task: asyncio.Task[Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._expired = False
+        self._cancelling = 0
         self._t0 = 0.0
 
     def __enter__(self) -> AsyncAttempt:
         limit = self.limit()
-        if limit is not None:
+        if limit is None:
+            return self
+        task = _asyncio_task()
+        if task is not None:
+            self._task = task
+            self._cancelling = task.cancelling()
+            self._t0 = self._began  # the loop's clock is time.monotonic()
+            self._handle = task.get_loop().call_at(self._t0 + limit, self._expire)
+        else:
             import anyio
 
             self._t0 = anyio.current_time()
-            self._scope = anyio.move_on_after(limit)
+            self._scope = anyio.CancelScope(deadline=self._t0 + limit)
             self._scope.__enter__()
         return self
 
-    def progress(self, size: int) -> None:
+    def _expire(self) -> None:
+        self._handle = None
+        if self._task is not None and not self._task.done():
+            self._expired = True
+            self._task.cancel()
+
+    def progress(self, size: int, complete: bool = False) -> None:
         limit = self._check(size)
-        if self._scope is not None and limit is not None:
+        if complete or limit is None:  # a complete body waits for nothing more
+            return
+        handle = self._handle
+        if handle is not None and self._task is not None:
+            handle.cancel()
+            self._handle = self._task.get_loop().call_at(self._t0 + limit, self._expire)
+        elif self._scope is not None:
             self._scope.deadline = self._t0 + limit
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        task = self._task
+        if task is not None:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            if self._expired:
+                self._expired = False
+                # Ours, unless the task was also cancelled from outside: then that wins.
+                if task.uncancel() <= self._cancelling and exc_type is not None and issubclass(
+                    exc_type, asyncio.CancelledError
+                ):
+                    raise self.timed_out()
+            return
         if self._scope is None:
             return
         self._scope.__exit__(exc_type, exc, tb)
@@ -271,8 +333,16 @@ class AsyncAttempt(Attempt):
             raise self.timed_out()
 
 
+def _asyncio_task() -> asyncio.Task[Any] | None:
+    """The asyncio task running this code; None under another event loop (trio)."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no asyncio loop running in this thread
+        return None
+
+
 def abind_deadlines(http: httpx.AsyncClient) -> httpx.AsyncClient:
-    """`http` as it is: an async attempt is bounded by its cancel scope (`AsyncAttempt`)."""
+    """`http` as it is: an async attempt is bounded by its own timer (`AsyncAttempt`)."""
     return http
 
 
@@ -291,10 +361,14 @@ def _too_large(response: httpx.Response, limit: int) -> ResponseTooLargeError:
     )
 
 
-def _check_length(response: httpx.Response, limit: int) -> None:
+def _check_length(response: httpx.Response, limit: int) -> int | None:
+    """The answer's Content-Length (None: absent or not a number); past `limit`, refused."""
     length = response.headers.get("content-length", "").strip()
-    if length.isdigit() and (len(length) > 19 or int(length) > limit):
+    if not length.isdigit():
+        return None
+    if len(length) > 19 or int(length) > limit:
         raise _too_large(response, limit)
+    return int(length)
 
 
 def _whole(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
@@ -313,10 +387,10 @@ class _Capped:
     """The bytes of one answer as they arrive, refused past `limit`, each chunk reported
     to the attempt's byte-rate bound."""
 
-    __slots__ = ("attempt", "chunks", "limit", "response", "size")
+    __slots__ = ("attempt", "chunks", "length", "limit", "response", "size")
 
     def __init__(self, response: httpx.Response, limit: int, attempt: Attempt | AsyncAttempt) -> None:
-        _check_length(response, limit)
+        self.length = _check_length(response, limit)
         self.response, self.limit, self.attempt = response, limit, attempt
         self.chunks: list[bytes] = []
         self.size = 0
@@ -326,7 +400,13 @@ class _Capped:
         if self.size > self.limit:
             raise _too_large(self.response, self.limit)
         self.chunks.append(chunk)
-        self.attempt.progress(self.size)
+        # The bytes on the wire (before any decoding) reached the announced length: the
+        # body is all here.
+        # (A response made with its content, as a MockTransport's, is read before it is streamed.)
+        response = self.response
+        self.attempt.progress(
+            self.size, response.num_bytes_downloaded == self.length or "_content" in response.__dict__
+        )
 
     def whole(self) -> httpx.Response:
         return _whole(self.response, self.chunks)

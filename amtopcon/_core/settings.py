@@ -161,6 +161,43 @@ def check_proxy(proxy: Any) -> Any:
     return proxy
 
 
+def with_query(url: httpx.URL, query: str) -> httpx.URL:
+    """`url` with `query` (already percent-encoded) as its query, without parsing the URL
+    again: httpx's `URL` keeps its parts in a named tuple, replaced here. Checked once
+    against httpx's own parse of the same text; should httpx change, the text is parsed."""
+    global _QUERY_SAFE
+    if _QUERY_SAFE is None:
+        _QUERY_SAFE = _query_replace_works()
+    if not _QUERY_SAFE:
+        return httpx.URL(f"{url}?{query}")
+    made = object.__new__(httpx.URL)
+    made._uri_reference = url._uri_reference._replace(query=query)
+    return made
+
+
+_QUERY_SAFE: bool | None = None
+
+#: httpx's own `build_request` (a subclass that overrides it is left to it).
+_PLAIN_BUILD: frozenset[Any] = frozenset({httpx.Client.build_request, httpx.AsyncClient.build_request})
+
+
+def _query_replace_works() -> bool:
+    try:
+        base = httpx.URL("https://h.example:4004/S/MonitorJob")
+        made = object.__new__(httpx.URL)
+        made._uri_reference = base._uri_reference._replace(query="a=1&b=22")
+        parsed = httpx.URL("https://h.example:4004/S/MonitorJob?a=1&b=22")
+        return (
+            made == parsed
+            and str(made) == str(parsed)
+            and made.raw_path == parsed.raw_path
+            and made.query == parsed.query
+            and made.host == parsed.host
+        )
+    except Exception:  # pragma: no cover - an httpx without the named tuple
+        return False
+
+
 class AuthState:
     """The logon token, shared by a client and its `with_options()` copies.
 
@@ -411,13 +448,14 @@ class BaseClient:
         # What every call would otherwise rebuild (issue 10's per-call fast path): each
         # function's URL is joined once (on first use), the constant headers made once,
         # the timeout's extension dict once.
-        self._urls: dict[str, str] = {}
+        self._urls: dict[str, httpx.URL] = {}
         headers = httpx.Headers(self._headers)  # case-insensitive: ours replace the caller's, never duplicate
         headers.pop(_wire.H_TOKEN, None)  # only the client's own token is ever sent
         headers.pop(_wire.H_REQUEST_ID, None)  # each attempt adds its own
         headers["User-Agent"] = USER_AGENT
         headers["Accept"] = _wire.JSON_TYPE
         self._fixed_headers: list[tuple[str, str]] = headers.multi_items()
+        self._merged: tuple[httpx.Headers, list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]] | None = None
         t = self._timeout
         self._timeout_ext: dict[str, float | None] = t.as_dict()
         parts = (t.connect, t.read, t.write, t.pool)
@@ -431,16 +469,21 @@ class BaseClient:
             return self._timeout_ext
         return {k: remaining if v is None else min(v, remaining) for k, v in self._timeout_ext.items()}
 
-    def _url(self, wreq: _wire.WireRequest) -> str:
-        base = self._urls.get(wreq.function)
-        if base is None:
-            base = self._urls[wreq.function] = str(self._base_url.join(wreq.function))
+    def _function_url(self, function: str) -> httpx.URL:
+        """The URL of a function of the contract, joined to the base URL once per client."""
+        url = self._urls.get(function)
+        if url is None:
+            url = self._urls[function] = self._base_url.join(function)
+        return url
+
+    def _url(self, wreq: _wire.WireRequest) -> httpx.URL | str:
+        base = self._function_url(wreq.function)
         params = wreq.params
         if not params:
             return base
         if all(type(v) is int for v in params.values()):  # the contract's ids and counts: nothing to quote
-            return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
-        return base + "?" + str(httpx.QueryParams(dict(params)))
+            return with_query(base, "&".join(f"{k}={v}" for k, v in params.items()))
+        return f"{base}?{httpx.QueryParams(dict(params))}"
 
     def _build_request(
         self,
@@ -450,16 +493,42 @@ class BaseClient:
         request_id: str,
         timeout: dict[str, float | None],
     ) -> httpx.Request:
-        headers = [*self._fixed_headers, (_wire.H_REQUEST_ID, request_id)]
+        own = [(_wire.H_REQUEST_ID, request_id)]
         if wreq.needs_token and token is not None:
-            headers.append((_wire.H_TOKEN, token))
+            own.append((_wire.H_TOKEN, token))
+        body = wreq.body if wreq.body is not None else None
+        base = self._merged_headers(http)
+        if base is not None:  # what build_request would make, without merging the same headers again
+            headers: list[Any] = [*base, *own]
+            extensions = {"timeout": timeout}
+            return httpx.Request(wreq.method, self._url(wreq), json=body, headers=headers, extensions=extensions)
         return http.build_request(
             wreq.method,
             self._url(wreq),
-            json=wreq.body if wreq.body is not None else None,
-            headers=headers,
+            json=body,
+            headers=[*self._fixed_headers, *own],
             extensions={"timeout": timeout},
         )
+
+    def _merged_headers(self, http: httpx.Client | httpx.AsyncClient) -> list[tuple[bytes, bytes]] | None:
+        """The pool's default headers with the client's constant ones merged in, exactly as
+        httpx's `build_request` merges them (ours replace theirs), as raw pairs: made once,
+        and again whenever the pool's defaults change. None when `build_request` must do it
+        itself: the pool carries cookies or query parameters, its class overrides
+        `build_request`, or its defaults hold a header each attempt sets (request id, token)."""
+        if type(http).build_request not in _PLAIN_BUILD or http.params or http.cookies:
+            return None
+        defaults = http.headers
+        raw = defaults.raw
+        merged = self._merged
+        if merged is not None and merged[0] is defaults and merged[1] == raw:
+            return merged[2]
+        if _wire.H_REQUEST_ID in defaults or _wire.H_TOKEN in defaults:
+            return None
+        headers = httpx.Headers(defaults)
+        headers.update(self._fixed_headers)
+        self._merged = (defaults, raw, headers.raw)
+        return headers.raw
 
     def _closed_error(self, call: CallState) -> ClientClosedError:
         return ClientClosedError(

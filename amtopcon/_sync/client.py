@@ -227,7 +227,7 @@ class Client(BaseClient):
 
     # -- the loop
     def _send(self, wreq: _wire.WireRequest, deadline: float | None = None) -> tuple[CallState, Done]:
-        with self._observer.call(wreq, self._base_url.join(wreq.function)) as observed:
+        with self._observer.call(wreq, self._function_url(wreq.function)) as observed:
             return self._attempts(CallState(self, wreq, deadline), observed)
 
     def _attempts(self, call: CallState, observed: CallObserver) -> tuple[CallState, Done]:
@@ -235,10 +235,13 @@ class Client(BaseClient):
         while True:
             if self._http.is_closed:
                 raise self._closed_error(call)
-            token = self._token(call.deadline) if wreq.needs_token else None
+            token = None
+            if wreq.needs_token:
+                token = self._auth.token.value or self._token(call.deadline)
             request = call.build(self._http, token)
             with observed.attempt(request, call.attempts) as attempt:
-                self._notify("request", request)
+                if self._event_hooks["request"]:
+                    self._notify("request", request)
                 failure: httpx.HTTPError | None = None
                 try:
                     # One attempt is bounded in time and bytes, headers and body (a trickle or an
@@ -260,7 +263,8 @@ class Client(BaseClient):
                     step = call.on_exception(failure)
                 else:
                     attempt.answered(response)
-                    self._notify("response", response)
+                    if self._event_hooks["response"]:
+                        self._notify("response", response)
                     step = call.on_response(response)
                 attempt.decided(step)
             if isinstance(step, Done):
@@ -295,7 +299,7 @@ class Client(BaseClient):
         # At most max_in_flight calls at once, first come, first served. The token is fetched
         # before queueing for a turn: callers waiting for one Logon share it (or its failure).
         # The call's span (telemetry) opens first, so a Logon made for it shows under it.
-        with self._observer.call(wreq, self._base_url.join(wreq.function)) as observed:
+        with self._observer.call(wreq, self._function_url(wreq.function)) as observed:
             if wreq.needs_token and not self._auth.token.value:
                 total = self._total_timeout
                 limit = None if total is None else self._clock.now() + total

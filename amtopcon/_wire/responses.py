@@ -3,23 +3,32 @@ and mapping error answers to the typed exceptions. No I/O."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
+import attrs
 import httpx
 
 from amtopcon._convert import StructureFailure, parse_timestamp, structure, structure_int
 from amtopcon._wire.names import (
     ACTION_FIELDS,
+    F_APPLICATION,
     F_BATCH_REQUEST_ID,
+    F_DESCRIPTION,
+    F_ENDED_AT,
     F_ERROR_CODE,
     F_HAS_MORE,
+    F_JOB_NAME,
     F_MESSAGE,
     F_MESSAGES,
     F_SEQUENCE,
+    F_STARTED_AT,
     F_STATUS,
+    F_STATUS_TEXT,
+    F_SUBMITTED_AT,
     F_TEXT,
     F_TOKEN,
     GET_MESSAGES,
@@ -255,6 +264,11 @@ def _code_of(value: Any) -> CompletionCode:
     return CompletionCode(structure_int(value))
 
 
+#: `parse_timestamp` for the fast path, remembering recent texts: a watched job's
+#: SubmittedAt and StartedAt come back unchanged on every check (datetimes are immutable;
+#: a refused text raises each time, and is not kept).
+_timestamp: Final = functools.lru_cache(maxsize=1024)(parse_timestamp)
+
 _STATUS_HOOKS: Final[Mapping[str, Any]] = {
     "batch_request_id": structure_int,
     "code": _code_of,
@@ -262,9 +276,9 @@ _STATUS_HOOKS: Final[Mapping[str, Any]] = {
     "description": _text,
     "application": _text,
     "job_name": _text,
-    "submitted_at": parse_timestamp,
-    "started_at": parse_timestamp,
-    "ended_at": parse_timestamp,
+    "submitted_at": _timestamp,
+    "started_at": _timestamp,
+    "ended_at": _timestamp,
 }
 _MESSAGE_HOOKS: Final[Mapping[str, Any]] = {
     "sequence": structure_int,
@@ -285,8 +299,62 @@ def _fields(data: dict[str, Any], names: Mapping[str, str], hooks: Mapping[str, 
     return out
 
 
+#: MonitorJob's keys, as the contract spells them and lowercased, with their field and hook.
+_STATUS_SPEC: Final[Mapping[str, tuple[str, Any]]] = {
+    **{key: (field, _STATUS_HOOKS[field]) for key, field in STATUS_FIELDS.items()},
+    **{
+        key: (STATUS_FIELDS[key.lower()], _STATUS_HOOKS[STATUS_FIELDS[key.lower()]])
+        for key in (
+            F_BATCH_REQUEST_ID,
+            F_STATUS,
+            F_STATUS_TEXT,
+            F_DESCRIPTION,
+            F_APPLICATION,
+            F_JOB_NAME,
+            F_SUBMITTED_AT,
+            F_STARTED_AT,
+            F_ENDED_AT,
+        )
+    },
+}
+
+
 def _fast_status(data: dict[str, Any]) -> JobStatus:
-    return JobStatus(**_fields(data, STATUS_FIELDS, _STATUS_HOOKS))
+    # One pass: the contract's spelling is found at once, any other casing after lower();
+    # a None is skipped and the last key wins, as in `_rename`. A value its hook refuses
+    # raises (even one a later key would replace): the strict path then decides.
+    out: dict[str, Any] = {}
+    spec = _STATUS_SPEC
+    for key, value in data.items():
+        found = spec.get(key)
+        if found is None:
+            found = spec.get(key.lower())
+            if found is None:
+                continue
+        if value is not None:
+            out[found[0]] = found[1](value)
+    if _STATUS_ATTRS is None:  # pragma: no cover - a model with a factory default
+        return JobStatus(**out)
+    # Each value has passed its hook, which admits exactly what the model's validators
+    # and converter admit: the instance is filled as attrs' own __init__ would fill it.
+    status = object.__new__(JobStatus)
+    for name, default in _STATUS_ATTRS:
+        value = out.get(name, default)
+        if value is attrs.NOTHING:
+            raise TypeError(name)  # a required field is missing: the strict path words it
+        object.__setattr__(status, name, value)
+    return status
+
+
+def _plain_fields(cls: type[Any]) -> tuple[tuple[str, Any], ...] | None:
+    """(name, default) of each field of an attrs class; None if a default is a factory."""
+    fields = attrs.fields(cls)
+    if any(isinstance(f.default, attrs.Factory) for f in fields):  # type: ignore[arg-type]
+        return None  # pragma: no cover
+    return tuple((f.name, f.default) for f in fields)
+
+
+_STATUS_ATTRS: Final = _plain_fields(JobStatus)
 
 
 def _fast_page(data: dict[str, Any]) -> MessagePage:
