@@ -79,6 +79,7 @@ class AsyncPoller:
         clock = self._clock
         heap = self._heap
         me = asyncio.current_task()
+        failure: Exception | None = None
         try:
             while True:
                 while heap and heap[0][2].done():  # cancelled while parked
@@ -98,21 +99,25 @@ class AsyncPoller:
                 try:
                     await clock.asleep(due - now)
                 except asyncio.CancelledError:
-                    if not self._kicked:
-                        raise
                     assert me is not None
-                    me.uncancel()
+                    if not self._kicked or me.uncancel() > 0:  # not (only) our own kick
+                        raise
                 finally:
                     self._sleeping = self._kicked = False
                     self._target = math.inf
+        except Exception as error:  # the clock failed: every parked wait raises it, none spins
+            failure = error
         finally:
             if self._driver is me:
                 self._driver = None
-            # Ended early (the loop shuts down, or something failed): wake every parked wait
-            # now rather than never; a wait woken early only checks early.
+            # Ended early: cancelled (the loop shuts down) wakes every parked wait now rather
+            # than never (a wait woken early only checks early); a failure is raised in each.
             for _, _, future in heap:
                 if not future.done():
-                    future.set_result(None)
+                    if failure is None:
+                        future.set_result(None)
+                    else:
+                        future.set_exception(failure)
             heap.clear()
 
 

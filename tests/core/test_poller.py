@@ -161,3 +161,28 @@ async def test_waits_of_a_client_go_through_its_scheduler() -> None:
     assert {r.status.batch_request_id for r in results} == {h.batch_request_id for h in handles}
     assert all(r.status.is_terminal for r in results)
     assert clock.most_asleep == 1  # 100 waits, one task asleep on the clock
+
+
+class BrokenClock(VirtualClock):
+    async def asleep(self, seconds: float) -> None:
+        raise RuntimeError("this clock cannot sleep")
+
+
+async def test_a_clock_that_fails_fails_each_parked_wait_rather_than_spin() -> None:
+    poller = AsyncPoller(BrokenClock())
+    results = await asyncio.gather(poller.asleep(5.0), poller.asleep(9.0), return_exceptions=True)
+    assert [type(r) for r in results] == [RuntimeError, RuntimeError]
+    assert poller._driver is None
+
+
+async def test_a_cancelled_scheduler_is_not_kept_alive_by_its_own_re_aiming() -> None:
+    clock = VirtualClock()
+    poller = AsyncPoller(clock)
+    first = poller.asleep(100.0)
+    await asyncio.sleep(0)
+    driver = poller._driver
+    assert driver is not None
+    second = poller.asleep(1.0)  # re-aims the driver (cancels its sleep) ...
+    driver.cancel()  # ... while somebody else cancels it too
+    await asyncio.gather(first, second)  # both woken (early), neither left hanging
+    assert driver.cancelled()
