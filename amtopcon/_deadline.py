@@ -134,7 +134,9 @@ def bind_deadlines(http: httpx.Client) -> bool:
     True when every transport of the client is bound (its connections opened from now on
     honour the SDK's deadlines); False when one is not an `httpx.HTTPTransport` (a custom
     or mock transport: its reads keep only httpx's per-read timeout) or httpx no longer has
-    the attributes read here.
+    the attributes read here. An HTTP/2 pool is left as it is (False): its connections are
+    shared by the streams of several threads, so one thread's deadline must not end another's
+    read.
     """
     transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
     bound = True
@@ -143,6 +145,9 @@ def bind_deadlines(http: httpx.Client) -> bool:
             continue
         pool = getattr(transport, "_pool", None) if isinstance(transport, httpx.HTTPTransport) else None
         backend = getattr(pool, "_network_backend", None)
+        if getattr(pool, "_http2", False):
+            bound = False
+            continue
         if isinstance(backend, DeadlineBackend):
             continue
         if isinstance(backend, httpcore.NetworkBackend):

@@ -211,7 +211,8 @@ class AsyncClient(BaseClient):
         return AsyncClientWithRawResponse(self)
 
     async def aclose(self) -> None:
-        """Close the connection pool, if this client opened it."""
+        """Close the connection pool, if this client opened it (and end the poll scheduler's task)."""
+        self._poller.close()
         if self._owns_http:
             await self._http.aclose()
 
@@ -609,13 +610,17 @@ def _raw(
     """The raw twin of a client method: the same parameters (overloads and all, so that mypy
     checks a raw call as it checks the plain one), the result kept with its HTTP answer."""
 
+    name = method.__name__
+
     async def call(self: AsyncClientWithRawResponse, /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[R]:
+        # Looked up on the client itself: a subclass's own version of the method is the one called.
+        bound: Callable[P, AsyncReturns[R]] = getattr(self._client, name)
         with capture() as answers:
-            parsed = await method(self._client, *args, **kwargs)
+            parsed = await bound(*args, **kwargs)
         return RawResponse(parsed, answers[0])
 
-    call.__name__ = method.__name__
-    call.__qualname__ = f"AsyncClientWithRawResponse.{method.__name__}"
+    call.__name__ = name
+    call.__qualname__ = f"AsyncClientWithRawResponse.{name}"
     call.__doc__ = f"`{method.__qualname__}`, with the raw answer."
     shown = inspect.signature(method)  # what help() shows: the client's parameters
     call.__signature__ = shown.replace(return_annotation=f"RawResponse[{shown.return_annotation}]")  # type: ignore[attr-defined]

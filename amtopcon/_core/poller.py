@@ -72,6 +72,15 @@ class AsyncPoller:
             driver.cancel()
         return future
 
+    def close(self) -> None:
+        """End the driver task now (its client closes): a wait still parked wakes and checks
+        early; nothing lingers until the last cancelled entry would have been due."""
+        import asyncio
+
+        driver = self._driver
+        if driver is not None and not driver.done() and asyncio._get_running_loop() is self._loop:
+            driver.cancel()
+
     async def _drive(self) -> None:
         """Sleep until the earliest entry is due, resolve every entry that is; end when none is left."""
         import asyncio
@@ -132,3 +141,6 @@ class Poller:
     def sleep(self, seconds: float) -> None:
         """Block the calling thread for `seconds` of the client's clock."""
         self._clock.sleep(seconds)
+
+    def close(self) -> None:
+        """Nothing to end: each thread sleeps for itself."""

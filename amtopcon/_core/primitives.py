@@ -283,8 +283,10 @@ class AsyncAttempt(Attempt):
         if task is not None:
             self._task = task
             self._cancelling = task.cancelling()
-            self._t0 = self._began  # the loop's clock is time.monotonic()
-            self._handle = task.get_loop().call_at(self._t0 + limit, self._expire)
+            loop = task.get_loop()
+            # The attempt's start on the loop's own clock (which need not be time.monotonic()).
+            self._t0 = loop.time() - (time.monotonic() - self._began)
+            self._handle = loop.call_at(self._t0 + limit, self._expire)
         else:
             import anyio
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from amtopcon._async.client import AsyncClient
     from amtopcon._sync.client import Client
 
-__all__ = ["TRANSIENT", "AsyncOnStatus", "HandleCore", "OnStatus", "Watch", "status_from_action"]
+__all__ = ["NO_PENDING", "TRANSIENT", "AsyncOnStatus", "HandleCore", "OnStatus", "Watch", "status_from_action"]
 
 #: Errors that a wait or a follow waits out (up to `PollPolicy.max_outage`): the server
 #: could not be reached, failed (5xx after the client's own retries) or asked us to slow down.
@@ -44,6 +44,11 @@ TRANSIENT: Final = (APIConnectionError, InternalServerError, RateLimitError)
 
 OnStatus = Callable[[JobStatus], object]
 AsyncOnStatus = Callable[[JobStatus], object | Awaitable[object]]
+
+
+#: The `pending` of a watch that holds no message: shared, never appended to (10,000 waits
+#: would otherwise hold 10,000 empty lists).
+NO_PENDING: Final[list[Message]] = []
 
 
 def _describe(status: JobStatus | None) -> str:
@@ -133,7 +138,7 @@ class Watch:
         self._one_read = one_read  # messages(): one read, no rounds
         self.following = following
         self.cursor = cursor  # messages up to this sequence have been read
-        self.pending: list[Message] = []  # read but not yet handed out
+        self.pending: list[Message] = NO_PENDING  # read but not yet handed out (a list of its own once any is)
         self.status: JobStatus | None = None
         self.ended = False  # a terminal status was seen
         self.done = False  # nothing left to do
@@ -239,6 +244,8 @@ class Watch:
         before = self.cursor
         for message in page.messages:
             if message.sequence > self.cursor:
+                if self.pending is NO_PENDING:
+                    self.pending = []
                 self.pending.append(message)
                 self.cursor = message.sequence
         self._pages += 1
@@ -307,7 +314,7 @@ class Watch:
         """The pending messages, each once; the handle's `last_sequence` moves with them."""
         handle = self._handle
         pending = self.pending
-        self.pending = []
+        self.pending = NO_PENDING
         for message in pending:
             if message.sequence > handle.last_sequence:
                 handle.last_sequence = message.sequence

@@ -212,7 +212,8 @@ class Client(BaseClient):
         return ClientWithRawResponse(self)
 
     def close(self) -> None:
-        """Close the connection pool, if this client opened it."""
+        """Close the connection pool, if this client opened it (and end the poll scheduler's task)."""
+        self._poller.close()
         if self._owns_http:
             self._http.close()
 
@@ -609,13 +610,17 @@ def _raw(
     """The raw twin of a client method: the same parameters (overloads and all, so that mypy
     checks a raw call as it checks the plain one), the result kept with its HTTP answer."""
 
+    name = method.__name__
+
     def call(self: ClientWithRawResponse, /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[R]:
+        # Looked up on the client itself: a subclass's own version of the method is the one called.
+        bound: Callable[P, Returns[R]] = getattr(self._client, name)
         with capture() as answers:
-            parsed = method(self._client, *args, **kwargs)
+            parsed = bound(*args, **kwargs)
         return RawResponse(parsed, answers[0])
 
-    call.__name__ = method.__name__
-    call.__qualname__ = f"ClientWithRawResponse.{method.__name__}"
+    call.__name__ = name
+    call.__qualname__ = f"ClientWithRawResponse.{name}"
     call.__doc__ = f"`{method.__qualname__}`, with the raw answer."
     shown = inspect.signature(method)  # what help() shows: the client's parameters
     call.__signature__ = shown.replace(return_annotation=f"RawResponse[{shown.return_annotation}]")  # type: ignore[attr-defined]

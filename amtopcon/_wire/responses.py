@@ -260,6 +260,19 @@ def _text(value: Any) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def _recurring(value: str) -> str:
+    return value
+
+
+def _shared_text(value: Any) -> str:
+    """A text field that recurs from answer to answer (a job's application, name, status
+    text): equal short values become one object, so 10,000 waits do not each keep a copy."""
+    if type(value) is not str:
+        raise TypeError
+    return _recurring(value) if len(value) <= 256 else value
+
+
 def _code_of(value: Any) -> CompletionCode:
     return CompletionCode(structure_int(value))
 
@@ -272,10 +285,10 @@ _timestamp: Final = functools.lru_cache(maxsize=1024)(parse_timestamp)
 _STATUS_HOOKS: Final[Mapping[str, Any]] = {
     "batch_request_id": structure_int,
     "code": _code_of,
-    "status_text": _text,
-    "description": _text,
-    "application": _text,
-    "job_name": _text,
+    "status_text": _shared_text,
+    "description": _shared_text,
+    "application": _shared_text,
+    "job_name": _shared_text,
     "submitted_at": _timestamp,
     "started_at": _timestamp,
     "ended_at": _timestamp,

@@ -186,3 +186,19 @@ async def test_a_cancelled_scheduler_is_not_kept_alive_by_its_own_re_aiming() ->
     driver.cancel()  # ... while somebody else cancels it too
     await asyncio.gather(first, second)  # both woken (early), neither left hanging
     assert driver.cancelled()
+
+
+async def test_closing_the_client_ends_its_scheduler_at_once() -> None:
+    clock = VirtualClock()
+    emulator = Emulator(clock=clock)
+    client = emulator.async_client()
+    poller = client._poller
+    parked = asyncio.ensure_future(poller.asleep(600.0))
+    await asyncio.sleep(0)
+    parked.cancel()  # the only wait goes; its entry is due in 10 minutes
+    await asyncio.gather(parked, return_exceptions=True)
+    driver = poller._driver
+    assert driver is not None and not driver.done()
+    await client.aclose()
+    await asyncio.sleep(0)
+    assert driver.done() and poller._driver is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import anyio
+import httpx
 import pytest
 
 from amtopcon import AsyncClient
@@ -68,3 +69,33 @@ async def test_a_callers_asyncio_timeout_is_the_callers() -> None:
                 async with asyncio.timeout(0.3):
                     await c.monitor_job(1)
             assert not isinstance(caught.value, APITimeoutError)
+
+
+def test_the_attempts_timer_reads_the_event_loops_own_clock() -> None:
+    # A loop whose clock is not time.monotonic() (a fake-time test loop, say): a 10 s
+    # attempt must neither end at once nor run past its bound.
+    import asyncio
+    import time
+
+    from amtopcon._core.primitives import AsyncAttempt
+
+    class AheadLoop(asyncio.SelectorEventLoop):
+        def time(self) -> float:
+            return time.monotonic() + 100.0
+
+    async def short_body() -> str:
+        with AsyncAttempt(10.0, None, httpx.Request("GET", "http://127.0.0.1/x")):
+            await asyncio.sleep(0.01)
+        return "whole"
+
+    async def endless_body() -> None:
+        with AsyncAttempt(0.05, None, httpx.Request("GET", "http://127.0.0.1/x")):
+            await asyncio.sleep(30)
+
+    loop = AheadLoop()
+    try:
+        assert loop.run_until_complete(short_body()) == "whole"
+        with pytest.raises(httpx.ReadTimeout):
+            loop.run_until_complete(asyncio.wait_for(endless_body(), 5))
+    finally:
+        loop.close()

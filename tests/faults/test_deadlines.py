@@ -192,6 +192,17 @@ def test_binding_is_idempotent_and_says_when_it_cannot() -> None:
         assert _deadline.bind_deadlines(mock) is False  # documented: only httpx.HTTPTransport can be bound
 
 
+def test_an_http2_pool_is_not_bound() -> None:
+    # HTTP/2 shares one connection among the streams of several threads: one thread's
+    # deadline must not end a read made for another's. (h2 is not installed here: the
+    # pool is marked as an HTTP/2 one by hand.)
+    transport = httpx.HTTPTransport()
+    transport._pool._http2 = True  # type: ignore[attr-defined]
+    with httpx.Client(transport=transport) as http:
+        assert _deadline.bind_deadlines(http) is False
+        assert not isinstance(transport._pool._network_backend, _deadline.DeadlineBackend)  # type: ignore[attr-defined]
+
+
 class _Recorder(httpcore.NetworkStream):
     def __init__(self) -> None:
         self.timeouts: list[float | None] = []

@@ -237,6 +237,30 @@ async def test_raw_responses_and_hooks_on_the_emulator(flavour_name: str) -> Non
     await close(client)
 
 
+def test_with_raw_response_calls_a_subclasss_own_method() -> None:
+    emulator = Emulator()
+    emulator.add_job("DEMO2", "J")
+    overridden: list[int] = []
+
+    class Audited(amtopcon.Client):
+        def monitor_job(self, batch_request_id: int, *, timeout: float | None = None) -> JobStatus:
+            overridden.append(batch_request_id)
+            return super().monitor_job(batch_request_id, timeout=timeout)
+
+    with emulator.client() as plain:
+        brid = plain.start("DEMO2", "J").batch_request_id
+    client = Audited(
+        emulator.base_url,
+        username="ocadm",  # the emulator's default user
+        password="opconxps",
+        http_client=httpx.Client(transport=emulator.transport()),
+        clock=emulator.clock,
+    )
+    with client:
+        raw = client.with_raw_response.monitor_job(brid)
+    assert overridden == [brid] and raw.parsed.batch_request_id == brid
+
+
 # ------------------------------------------------------------------ errors and PollPolicy through JSON
 
 
