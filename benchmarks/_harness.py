@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -50,6 +51,17 @@ def alternate(a: Callable[[], float], b: Callable[[], float], repeats: int) -> t
             got_b.append(b())
             got_a.append(a())
     return got_a, got_b
+
+
+def timed(fn: Callable[[], object]) -> Callable[[], float]:
+    """`fn` made to return the seconds it took (for `alternate`)."""
+
+    def run() -> float:
+        began = time.perf_counter()
+        fn()
+        return time.perf_counter() - began
+
+    return run
 
 
 def ratios(a: list[float], b: list[float]) -> Spread:

@@ -22,7 +22,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Spread, alternate, ratios
+from _harness import Spread, alternate, ratios, timed
 
 from amtopcon import Client, JobResult
 from amtopcon import _wire as w
@@ -61,18 +60,9 @@ def _page(n: int) -> bytes:
     return json.dumps({w.F_BATCH_REQUEST_ID: 2112, w.F_HAS_MORE: False, w.F_MESSAGES: messages}).encode()
 
 
-def _timed(fn: Callable[[], object]) -> Callable[[], float]:
-    def run() -> float:
-        t0 = time.perf_counter()
-        fn()
-        return time.perf_counter() - t0
-
-    return run
-
-
 def _compare(a: Callable[[], object], b: Callable[[], object], repeat: int) -> tuple[float, float, Spread]:
     """Median seconds of `a` and of `b`, and their ratio a/b, over alternating repeats."""
-    got_a, got_b = alternate(_timed(a), _timed(b), repeat)
+    got_a, got_b = alternate(timed(a), timed(b), repeat)
     return statistics.median(got_a), statistics.median(got_b), ratios(got_a, got_b)
 
 

@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Spread, alternate, cpu_seconds, ratios, rss_mib, served_emulator
+from _harness import Spread, alternate, cpu_seconds, ratios, rss_mib, served_emulator, timed
 
 from amtopcon import AsyncClient, Client
 from amtopcon import _constants as C
@@ -317,15 +317,6 @@ def _mock_handler() -> Callable[[httpx.Request], httpx.Response]:
     return handler
 
 
-def _timed(fn: Callable[[], None]) -> Callable[[], float]:
-    def run() -> float:
-        began = time.perf_counter()
-        fn()
-        return time.perf_counter() - began
-
-    return run
-
-
 def _overhead_rows(
     where: str, url: str, transport: Callable[[], Any], atransport: Callable[[], Any], calls: int, repeats: int
 ) -> list[Row]:
@@ -353,8 +344,8 @@ def _overhead_rows(
             for _ in range(calls):
                 json.loads(raw.get(tight_url, headers=headers).content)
 
-        sync = ratios(*alternate(_timed(sdk), _timed(bare), repeats))
-        sync_tight = ratios(*alternate(_timed(sdk), _timed(tight), repeats))
+        sync = ratios(*alternate(timed(sdk), timed(bare), repeats))
+        sync_tight = ratios(*alternate(timed(sdk), timed(tight), repeats))
         raw.close()
 
     async def both(tighter: bool) -> Spread:
