@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from amtopcon import _constants as C
 from amtopcon import _validate
 from amtopcon._core.primitives import AsyncShield, anotify
-from amtopcon._core.watch import NO_PENDING, AsyncOnStatus, HandleCore, Watch, log_callback_error
+from amtopcon._core.watch import AsyncOnStatus, HandleCore, Watch, log_callback_error
 from amtopcon._logging import logger
 from amtopcon.errors import AmtOpConError, ConflictError
 from amtopcon.models import JobResult, JobStatus, Message
@@ -77,7 +77,7 @@ class AsyncJobHandle(HandleCore):
         watch = Watch(self, None, None, following=True, cursor=_validate.sequence(after, "after"), one_read=True)
         while await self._read_page(watch, deadline):
             pass
-        return [] if watch.pending is NO_PENDING else watch.pending
+        return watch.collected()
 
     async def _read_page(self, watch: Watch, deadline: float | None = None) -> bool:
         if deadline is None:

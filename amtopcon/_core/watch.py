@@ -320,6 +320,10 @@ class Watch:
                 handle.last_sequence = message.sequence
             yield message
 
+    def collected(self) -> list[Message]:
+        """What a one-off read (`messages()`) hands back: the messages read, as a list of the caller's own."""
+        return [] if self.pending is NO_PENDING else self.pending
+
     def result(self) -> JobResult:
         """The `JobResult` of a wait that is done."""
         assert self.status is not None
