@@ -6,14 +6,13 @@ The idea is httpcore's `_synchronization.py`."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import httpx
 
@@ -21,6 +20,9 @@ from amtopcon import _constants as C
 from amtopcon import _deadline
 from amtopcon._wire.names import H_REQUEST_ID
 from amtopcon.errors import ResponseTooLargeError
+
+if TYPE_CHECKING:  # pragma: no cover - asyncio is loaded by an async caller, never by a sync client
+    import asyncio
 
 __all__ = [
     "AsyncAttempt",
@@ -323,8 +325,12 @@ class AsyncAttempt(Attempt):
             if self._expired:
                 self._expired = False
                 # Ours, unless the task was also cancelled from outside: then that wins.
-                if task.uncancel() <= self._cancelling and exc_type is not None and issubclass(
-                    exc_type, asyncio.CancelledError
+                import asyncio
+
+                if (
+                    task.uncancel() <= self._cancelling
+                    and exc_type is not None
+                    and issubclass(exc_type, asyncio.CancelledError)
                 ):
                     raise self.timed_out()
             return
@@ -337,6 +343,8 @@ class AsyncAttempt(Attempt):
 
 def _asyncio_task() -> asyncio.Task[Any] | None:
     """The asyncio task running this code; None under another event loop (trio)."""
+    import asyncio
+
     try:
         return asyncio.current_task()
     except RuntimeError:  # no asyncio loop running in this thread
@@ -350,8 +358,10 @@ def abind_deadlines(http: httpx.AsyncClient) -> httpx.AsyncClient:
 
 def bind_deadlines(http: httpx.Client) -> httpx.Client:
     """`http`, its transports' sockets bounded by the deadline of the attempt in progress
-    (`amtopcon._deadline.bind_deadlines`; the twin of `abind_deadlines`)."""
-    _deadline.bind_deadlines(http)
+    (`amtopcon._deadline_net.bind_deadlines`; the twin of `abind_deadlines`)."""
+    from amtopcon._deadline_net import bind_deadlines as bind  # httpcore: loaded with the first pool
+
+    bind(http)
     return http
 
 

@@ -496,7 +496,7 @@ class BaseClient:
         own = [(_wire.H_REQUEST_ID, request_id)]
         if wreq.needs_token and token is not None:
             own.append((_wire.H_TOKEN, token))
-        body = wreq.body if wreq.body is not None else None
+        body = wreq.body
         base = self._merged_headers(http)
         if base is not None:  # what build_request would make, without merging the same headers again
             headers: list[Any] = [*base, *own]

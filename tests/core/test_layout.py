@@ -156,3 +156,17 @@ def test_a_hand_edit_to_a_generated_file_fails_the_check(tmp_path: Path, monkeyp
 )
 def test_unasync_rewrites(source: str, expected: str) -> None:
     assert _unasync().unasync(source) == expected  # type: ignore[attr-defined]
+
+
+def test_the_sync_client_loads_no_event_loop_library() -> None:
+    # A script or the command line with the sync Client never pays for asyncio, anyio or
+    # httpcore (which loads anyio) on import; the async pieces load them on first use.
+    code = (
+        "import sys\n"
+        "from amtopcon import Client, JobHandle\n"
+        "import amtopcon._sync.client, amtopcon._sync.jobs, amtopcon._deadline\n"
+        "loaded = sorted(m for m in ('asyncio', 'anyio', 'httpcore', 'trio') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

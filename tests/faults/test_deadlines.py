@@ -21,7 +21,7 @@ import httpcore
 import httpx
 import pytest
 
-from amtopcon import AsyncClient, Client, PollPolicy, _deadline
+from amtopcon import AsyncClient, Client, PollPolicy, _deadline, _deadline_net
 from amtopcon.errors import APITimeoutError, WaitTimeoutError
 
 from ._server import FaultServer, Request, json_answer
@@ -164,13 +164,13 @@ def _transports(http: httpx.Client) -> list[Any]:
 @pytest.mark.parametrize("proxy", [None, "http://127.0.0.1:9"], ids=["direct", "proxy"])
 def test_httpx_still_has_what_the_deadline_backend_needs(proxy: str | None) -> None:
     """If this fails, httpx moved `Client._transport`/`_mounts`, `HTTPTransport._pool` or
-    httpcore the pool's `_network_backend`: update `amtopcon/_deadline.py` (sync trickles hang)."""
+    httpcore the pool's `_network_backend`: update `amtopcon/_deadline_net.py` (sync trickles hang)."""
     with Client("http://127.0.0.1:1/", proxy=proxy) as c:
         transports = _transports(c._http)
         assert transports and all(isinstance(t, httpx.HTTPTransport) for t in transports)
         for transport in transports:
             backend = transport._pool._network_backend
-            assert isinstance(backend, _deadline.DeadlineBackend), "httpx changed: see amtopcon/_deadline.py"
+            assert isinstance(backend, _deadline_net.DeadlineBackend), "httpx changed: see amtopcon/_deadline_net.py"
             assert isinstance(backend.inner, httpcore.SyncBackend)
 
 
@@ -178,18 +178,18 @@ def test_proxies_from_the_environment_are_bound_too(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     with Client("https://amt.invalid/") as c:
         assert len(_transports(c._http)) >= 2  # its own and the proxy's mount
-        assert _deadline.bind_deadlines(c._http) is True
-        assert all(isinstance(t._pool._network_backend, _deadline.DeadlineBackend) for t in _transports(c._http))
+        assert _deadline_net.bind_deadlines(c._http) is True
+        assert all(isinstance(t._pool._network_backend, _deadline_net.DeadlineBackend) for t in _transports(c._http))
 
 
 def test_binding_is_idempotent_and_says_when_it_cannot() -> None:
     with httpx.Client() as http:
-        assert _deadline.bind_deadlines(http) is True
+        assert _deadline_net.bind_deadlines(http) is True
         backend = http._transport._pool._network_backend  # type: ignore[attr-defined]
-        assert _deadline.bind_deadlines(http) is True
+        assert _deadline_net.bind_deadlines(http) is True
         assert http._transport._pool._network_backend is backend  # type: ignore[attr-defined]
     with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200))) as mock:
-        assert _deadline.bind_deadlines(mock) is False  # documented: only httpx.HTTPTransport can be bound
+        assert _deadline_net.bind_deadlines(mock) is False  # documented: only httpx.HTTPTransport can be bound
 
 
 def test_an_http2_pool_is_not_bound() -> None:
@@ -199,8 +199,8 @@ def test_an_http2_pool_is_not_bound() -> None:
     transport = httpx.HTTPTransport()
     transport._pool._http2 = True  # type: ignore[attr-defined]
     with httpx.Client(transport=transport) as http:
-        assert _deadline.bind_deadlines(http) is False
-        assert not isinstance(transport._pool._network_backend, _deadline.DeadlineBackend)  # type: ignore[attr-defined]
+        assert _deadline_net.bind_deadlines(http) is False
+        assert not isinstance(transport._pool._network_backend, _deadline_net.DeadlineBackend)  # type: ignore[attr-defined]
 
 
 class _Recorder(httpcore.NetworkStream):
@@ -214,7 +214,7 @@ class _Recorder(httpcore.NetworkStream):
 
 def test_streams_cap_timeouts_only_inside_an_attempt_of_their_own_thread() -> None:
     inner = _Recorder()
-    stream = _deadline.DeadlineStream(inner)
+    stream = _deadline_net.DeadlineStream(inner)
     stream.read(1, 30.0)
     assert inner.timeouts == [30.0]  # no deadline: unchanged
     previous = _deadline.enter(time.monotonic() + 1.0)
